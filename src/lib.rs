@@ -1,0 +1,2 @@
+//! shiplint: a security linter for the configuration that ships code to AWS.
+pub mod syntax;

@@ -1,0 +1,162 @@
+use super::*;
+
+fn parse_ok(syntax: Syntax, text: &str) -> Document {
+    match parse(syntax, text, &Limits::default()) {
+        Ok(doc) => doc,
+        Err(e) => panic!("parse failed: {e:?}"),
+    }
+}
+
+fn pos(text: &str, span: Span) -> (u32, u32) {
+    let p = LineIndex::new(text).position(text, span.start);
+    (p.line, p.column)
+}
+
+fn find<'a>(node: &'a Node, path: &[&str]) -> &'a Node {
+    let mut node = node;
+    for key in path {
+        node = match key.parse::<usize>() {
+            Ok(i) => &node.items().expect("a sequence")[i],
+            Err(_) => node.get(key).unwrap_or_else(|| panic!("no key {key}")),
+        };
+    }
+    node
+}
+
+#[test]
+fn json_spans_point_at_keys_and_values() {
+    let text = "{\n  \"a\": [1, {\"b\": \"x\"}],\n  \"é\": \"ü\", \"c\": true\n}";
+    let doc = parse_ok(Syntax::Json, text);
+    let root = doc.root().expect("root");
+    let b = find(root, &["a", "1", "b"]);
+    assert_eq!(b.as_str(), Some("x"));
+    assert_eq!(pos(text, b.span), (2, 18));
+    let c = root.entry("c").expect("c");
+    assert_eq!(pos(text, c.key.span), (3, 13));
+    assert_eq!(c.value.kind, NodeKind::Bool(true));
+}
+
+#[test]
+fn json_keeps_duplicates_and_rejects_extensions() {
+    let doc = parse_ok(Syntax::Json, r#"{"a": 1, "a": 2}"#);
+    assert_eq!(doc.root().and_then(|r| r.entries()).map(<[_]>::len), Some(2));
+    for bad in ["{\"a\": 1,}", "// c\n{}", "{'a': 1}", "", "[1 2]"] {
+        assert!(parse(Syntax::Json, bad, &Limits::default()).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn json_refuses_deep_nesting_without_overflowing() {
+    let text = "[".repeat(10_000) + &"]".repeat(10_000);
+    let err = parse(Syntax::Json, &text, &Limits::default()).expect_err("too deep");
+    assert!(err.message.contains("nesting"), "{}", err.message);
+}
+
+#[test]
+fn yaml_spans_tags_and_types() {
+    let text = "Resources:\n  Role:\n    Arn: !Sub 'arn:aws:iam::${AWS::AccountId}:root'\n    N: 0.2\n    B: true\n    Q: \"0.2\"\n    L:\n      - x\n      - ü: ok\n";
+    let doc = parse_ok(Syntax::Yaml, text);
+    let root = doc.root().expect("root");
+    let arn = find(root, &["Resources", "Role", "Arn"]);
+    assert_eq!(arn.tag.as_deref(), Some("!Sub"));
+    assert_eq!(arn.as_str(), Some("arn:aws:iam::${AWS::AccountId}:root"));
+    // A tagged value's span starts at its tag.
+    assert_eq!(pos(text, arn.span), (3, 10));
+    assert_eq!(find(root, &["Resources", "Role", "N"]).kind, NodeKind::Number("0.2".into()));
+    assert_eq!(find(root, &["Resources", "Role", "Q"]).kind, NodeKind::Str("0.2".into()));
+    let ok = find(root, &["Resources", "Role", "L", "1", "ü"]);
+    assert_eq!(pos(text, ok.span), (9, 12));
+    let key = root.get("Resources").and_then(|r| r.get("Role")).and_then(|r| r.entry("B")).expect("B");
+    assert_eq!(pos(text, key.key.span), (5, 5));
+}
+
+#[test]
+fn yaml_multibyte_offsets_are_bytes() {
+    let text = "a: ééé\nb: x\n";
+    let doc = parse_ok(Syntax::Yaml, text);
+    let b = find(doc.root().expect("root"), &["b"]);
+    assert_eq!(&text[b.span.range()], "x");
+}
+
+#[test]
+fn yaml_alias_bomb_is_refused() {
+    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let prev = i - 1;
+        text.push_str(&format!("a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"));
+    }
+    let err = parse(Syntax::Yaml, &text, &Limits::default()).expect_err("bomb");
+    assert!(err.message.contains("alias"), "{}", err.message);
+}
+
+#[test]
+fn yaml_merge_keys_and_aliases_resolve() {
+    let text = "base: &b {x: 1, y: 2}\nthing:\n  <<: *b\n  y: 3\n";
+    let doc = parse_ok(Syntax::Yaml, text);
+    let thing = find(doc.root().expect("root"), &["thing"]);
+    assert_eq!(thing.get("x").map(|n| n.kind.clone()), Some(NodeKind::Number("1".into())));
+    assert_eq!(thing.get("y").map(|n| n.kind.clone()), Some(NodeKind::Number("3".into())));
+}
+
+#[test]
+fn yaml_errors_have_positions() {
+    let text = "a: 1\nb: [unclosed\nc: 2\n";
+    let err = parse(Syntax::Yaml, text, &Limits::default()).expect_err("bad");
+    assert!(pos(text, err.span).0 >= 2);
+    let deep = "- ".repeat(1000) + "x";
+    assert!(parse(Syntax::Yaml, &deep, &Limits::default()).is_err());
+}
+
+#[test]
+fn hcl_blocks_attributes_calls_and_heredocs() {
+    let text = r#"resource "aws_iam_role" "ci" {
+  name = "ci-${var.env}"
+  assume_role_policy = jsonencode({
+    Statement = [{ Effect = "Allow" }]
+  })
+  arn = aws_iam_openid_connect_provider.github.arn
+  spec = <<-EOT
+    version: 0.2
+    phases: {}
+  EOT
+}
+"#;
+    let doc = parse_ok(Syntax::Hcl, text);
+    let root = doc.root().expect("root");
+    let block = root.entry("resource").expect("block");
+    let NodeKind::Block { labels, body } = &block.value.kind else {
+        panic!("not a block")
+    };
+    assert_eq!(labels[0].text, "aws_iam_role");
+    assert_eq!(pos(text, labels[1].span), (1, 25));
+    let body = Node::new(block.value.span, NodeKind::Map(body.clone()));
+    assert_eq!(find(&body, &["name"]).as_str(), Some("ci-${var.env}"));
+    let NodeKind::Call { name, args } = &find(&body, &["assume_role_policy"]).kind else {
+        panic!("not a call")
+    };
+    assert_eq!(name, "jsonencode");
+    let effect = find(&args[0], &["Statement", "0", "Effect"]);
+    assert_eq!(pos(text, effect.span), (4, 29));
+    assert_eq!(
+        find(&body, &["arn"]).kind,
+        NodeKind::Expr("aws_iam_openid_connect_provider.github.arn".into())
+    );
+    let spec = find(&body, &["spec"]);
+    assert_eq!(spec.as_str(), Some("version: 0.2\nphases: {}\n"));
+    assert_eq!(pos(text, spec.span), (8, 1));
+}
+
+#[test]
+fn hcl_errors_have_positions() {
+    let text = "a = 1\nb = {\n";
+    let err = parse(Syntax::Hcl, text, &Limits::default()).expect_err("bad");
+    assert!(pos(text, err.span).0 >= 2, "{err:?}");
+}
+
+#[test]
+fn routes_name_the_value() {
+    let text = "{\"a\": [1, {\"b\": \"x\"}]}";
+    let doc = parse_ok(Syntax::Json, text);
+    let b = find(doc.root().expect("root"), &["a", "1", "b"]);
+    assert_eq!(Route::to_span(&doc.roots, b.span).to_string(), "$.a[1].b");
+}
