@@ -5,12 +5,14 @@
 //! own modules and all produce [`Node`]s; nothing downstream knows which syntax a
 //! file was written in unless it asks.
 
+mod embedded;
 mod hcl;
 mod json;
 mod lines;
 mod route;
 mod yaml;
 
+pub use embedded::{SourceMap, parse_embedded};
 pub use lines::{LineIndex, Position};
 pub use route::{Route, Segment};
 

@@ -160,3 +160,54 @@ fn routes_name_the_value() {
     let b = find(doc.root().expect("root"), &["a", "1", "b"]);
     assert_eq!(Route::to_span(&doc.roots, b.span).to_string(), "$.a[1].b");
 }
+
+fn embedded_at(outer: &str, syntax: Syntax, path: &[&str], inner_syntax: Syntax, inner_path: &[&str]) -> (u32, u32) {
+    let doc = parse_ok(syntax, outer);
+    let node = find(doc.root().expect("root"), path);
+    let inner = parse_embedded(outer, node, inner_syntax, &Limits::default())
+        .expect("a string")
+        .expect("parses");
+    let target = find(inner.root().expect("root"), inner_path);
+    pos(outer, target.span)
+}
+
+#[test]
+fn embedded_yaml_block_scalar_maps_to_file_lines() {
+    let outer = "Resources:\n  P:\n    Properties:\n      BuildSpec: |\n        version: 0.2\n        phases:\n          build:\n            commands:\n              - make\n";
+    let at = embedded_at(outer, Syntax::Yaml, &["Resources", "P", "Properties", "BuildSpec"], Syntax::Yaml, &["phases", "build", "commands", "0"]);
+    assert_eq!(at, (9, 17));
+}
+
+#[test]
+fn embedded_json_string_with_escapes_maps_to_file_columns() {
+    let outer = "{\"Doc\": \"{\\\"Statement\\\": [{\\\"Effect\\\": \\\"Allow\\\"}]}\"}";
+    let at = embedded_at(outer, Syntax::Json, &["Doc"], Syntax::Json, &["Statement", "0", "Effect"]);
+    // The value "Allow" starts at its escaped quote in the file.
+    let col = outer.find("\\\"Allow").expect("present") + 1;
+    assert_eq!(at, (1, u32::try_from(col).expect("small")));
+}
+
+#[test]
+fn embedded_hcl_heredoc_maps_to_file_lines() {
+    let outer = "resource \"x\" \"y\" {\n  policy = <<EOF\n{\n  \"Statement\": [\n    {\"Effect\": \"Allow\"}\n  ]\n}\nEOF\n}\n";
+    let doc = parse_ok(Syntax::Hcl, outer);
+    let NodeKind::Block { body, .. } = &doc.root().expect("root").entries().expect("body")[0].value.kind else {
+        panic!("block")
+    };
+    let policy = &body[0].value;
+    let inner = parse_embedded(outer, policy, Syntax::Json, &Limits::default()).expect("string").expect("parses");
+    let effect = find(inner.root().expect("root"), &["Statement", "0", "Effect"]);
+    assert_eq!(pos(outer, effect.span), (5, 16));
+}
+
+#[test]
+fn embedded_indented_heredoc_maps_to_file_lines() {
+    let outer = "resource \"x\" \"y\" {\n  spec = <<-EOT\n    version: 0.2\n    phases:\n      build: {}\n  EOT\n}\n";
+    let doc = parse_ok(Syntax::Hcl, outer);
+    let NodeKind::Block { body, .. } = &doc.root().expect("root").entries().expect("body")[0].value.kind else {
+        panic!("block")
+    };
+    let inner = parse_embedded(outer, &body[0].value, Syntax::Yaml, &Limits::default()).expect("string").expect("parses");
+    let build = inner.root().and_then(|r| r.get("phases")).and_then(|p| p.entry("build")).expect("build");
+    assert_eq!(pos(outer, build.key.span), (5, 7));
+}
