@@ -1,0 +1,28 @@
+//! `concise`: one greppable line per finding,
+//! `path:line:col: severity[rule-id] message`, and nothing else.
+
+use super::Report;
+use std::fmt::Write as _;
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    for finding in &report.findings {
+        let place = &finding.place;
+        let _ = writeln!(
+            out,
+            "{}:{}:{}: {}[{}] {}",
+            place.path,
+            place.start.line,
+            place.start.column,
+            finding.severity,
+            finding.rule,
+            one_line(&finding.message),
+        );
+    }
+    out
+}
+
+/// Keeps a finding on one line whatever its message holds.
+fn one_line(text: &str) -> String {
+    text.replace("\r\n", " ").replace(['\r', '\n'], " ")
+}
