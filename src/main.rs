@@ -1,3 +1,12 @@
-fn main() {
-    println!("Hello, world!");
+use shiplint::cli;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let code = std::panic::catch_unwind(|| {
+        let mut stdout = std::io::stdout().lock();
+        let mut stderr = std::io::stderr().lock();
+        cli::run(std::env::args_os(), &mut stdout, &mut stderr)
+    })
+    .unwrap_or(cli::exit::INTERNAL);
+    ExitCode::from(u8::try_from(code).unwrap_or(3))
 }

@@ -446,3 +446,35 @@ fn full_handles_empty_files_and_end_of_file_spans() {
     assert!(out.contains("warning[insecure-download]"), "{out}");
     assert!(out.contains("found 3 findings"), "{out}");
 }
+
+#[test]
+fn example_repository_sarif_validates_and_locates_every_result() {
+    let options = crate::engine::ScanOptions {
+        paths: vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/example-repo"
+        ))],
+        threads: 2,
+        ignore_comments: true,
+        ..Default::default()
+    };
+    let report = crate::engine::scan(&options).expect("scan");
+    assert!(
+        !report.findings.is_empty(),
+        "the example repository has defects"
+    );
+    let value = assert_valid_sarif(&sarif_validator(), &render_plain(&report, Format::Sarif));
+    let results = value["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), report.findings.len());
+    for result in results {
+        let region = &result["locations"][0]["physicalLocation"]["region"];
+        assert!(
+            region["startLine"].as_u64().is_some_and(|n| n >= 1),
+            "{result}"
+        );
+        assert!(
+            region["startColumn"].as_u64().is_some_and(|n| n >= 1),
+            "{result}"
+        );
+    }
+}

@@ -156,7 +156,11 @@ impl Cx<'_> {
         // The closing delimiter is on the last line.
         let body_end = raw.trim_end().rfind('\n').map_or(body_start, |i| i + 1);
         let body = raw.get(body_start..body_end.max(body_start)).unwrap_or("");
-        let value = if indented { dedent(body) } else { body.to_owned() };
+        let value = if indented {
+            dedent(body)
+        } else {
+            body.to_owned()
+        };
         let start = span.start as usize + body_start;
         (Span::new(start, start + body.len()), value)
     }
@@ -170,6 +174,9 @@ fn dedent(body: &str) -> String {
         .min()
         .unwrap_or(0);
     body.split_inclusive('\n')
-        .map(|l| l.get(indent..).unwrap_or_else(|| l.trim_start_matches([' ', '\t'])))
+        .map(|l| {
+            l.get(indent..)
+                .unwrap_or_else(|| l.trim_start_matches([' ', '\t']))
+        })
         .collect()
 }

@@ -26,15 +26,14 @@ pub(super) fn parse(text: &str, limits: &Limits) -> Result<Node, ParseError> {
         allow_non_finite_numbers: false,
         allow_extended_string_escapes: false,
     };
-    let parsed = jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &strict).map_err(
-        |e| {
+    let parsed =
+        jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &strict).map_err(|e| {
             let range = e.range();
             ParseError {
                 message: e.kind().to_string().to_lowercase(),
                 span: Span::new(range.start, range.end),
             }
-        },
-    )?;
+        })?;
     match parsed.value {
         Some(value) => Ok(convert(value)),
         None => Err(ParseError {

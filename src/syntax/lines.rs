@@ -56,10 +56,7 @@ impl LineIndex {
             return text.len();
         };
         let rest = &text[start.min(text.len())..];
-        let within = rest
-            .char_indices()
-            .nth(col)
-            .map_or(rest.len(), |(i, _)| i);
+        let within = rest.char_indices().nth(col).map_or(rest.len(), |(i, _)| i);
         start + within
     }
 

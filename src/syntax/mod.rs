@@ -144,9 +144,15 @@ pub enum NodeKind {
     Map(Vec<Entry>),
     /// An HCL block: `resource "aws_iam_role" "ci" { ... }`. It stands as the
     /// value of an entry keyed by the block type.
-    Block { labels: Vec<Key>, body: Vec<Entry> },
+    Block {
+        labels: Vec<Key>,
+        body: Vec<Entry>,
+    },
     /// An HCL function call such as `jsonencode({...})`.
-    Call { name: String, args: Vec<Node> },
+    Call {
+        name: String,
+        args: Vec<Node>,
+    },
     /// Any other HCL expression (a reference, a conditional, ...), as written.
     Expr(String),
 }

@@ -23,7 +23,11 @@ impl Route {
     pub fn to_span(roots: &[Node], span: Span) -> Route {
         let mut route = Vec::new();
         if roots.len() > 1 {
-            if let Some((i, root)) = roots.iter().enumerate().find(|(_, r)| r.span.contains(span)) {
+            if let Some((i, root)) = roots
+                .iter()
+                .enumerate()
+                .find(|(_, r)| r.span.contains(span))
+            {
                 route.push(Segment::Index(i));
                 descend(root, span, &mut route);
             }

@@ -39,9 +39,15 @@ fn json_spans_point_at_keys_and_values() {
 #[test]
 fn json_keeps_duplicates_and_rejects_extensions() {
     let doc = parse_ok(Syntax::Json, r#"{"a": 1, "a": 2}"#);
-    assert_eq!(doc.root().and_then(|r| r.entries()).map(<[_]>::len), Some(2));
+    assert_eq!(
+        doc.root().and_then(|r| r.entries()).map(<[_]>::len),
+        Some(2)
+    );
     for bad in ["{\"a\": 1,}", "// c\n{}", "{'a': 1}", "", "[1 2]"] {
-        assert!(parse(Syntax::Json, bad, &Limits::default()).is_err(), "{bad}");
+        assert!(
+            parse(Syntax::Json, bad, &Limits::default()).is_err(),
+            "{bad}"
+        );
     }
 }
 
@@ -62,11 +68,21 @@ fn yaml_spans_tags_and_types() {
     assert_eq!(arn.as_str(), Some("arn:aws:iam::${AWS::AccountId}:root"));
     // A tagged value's span starts at its tag.
     assert_eq!(pos(text, arn.span), (3, 10));
-    assert_eq!(find(root, &["Resources", "Role", "N"]).kind, NodeKind::Number("0.2".into()));
-    assert_eq!(find(root, &["Resources", "Role", "Q"]).kind, NodeKind::Str("0.2".into()));
+    assert_eq!(
+        find(root, &["Resources", "Role", "N"]).kind,
+        NodeKind::Number("0.2".into())
+    );
+    assert_eq!(
+        find(root, &["Resources", "Role", "Q"]).kind,
+        NodeKind::Str("0.2".into())
+    );
     let ok = find(root, &["Resources", "Role", "L", "1", "ü"]);
     assert_eq!(pos(text, ok.span), (9, 12));
-    let key = root.get("Resources").and_then(|r| r.get("Role")).and_then(|r| r.entry("B")).expect("B");
+    let key = root
+        .get("Resources")
+        .and_then(|r| r.get("Role"))
+        .and_then(|r| r.entry("B"))
+        .expect("B");
     assert_eq!(pos(text, key.key.span), (5, 5));
 }
 
@@ -94,8 +110,14 @@ fn yaml_merge_keys_and_aliases_resolve() {
     let text = "base: &b {x: 1, y: 2}\nthing:\n  <<: *b\n  y: 3\n";
     let doc = parse_ok(Syntax::Yaml, text);
     let thing = find(doc.root().expect("root"), &["thing"]);
-    assert_eq!(thing.get("x").map(|n| n.kind.clone()), Some(NodeKind::Number("1".into())));
-    assert_eq!(thing.get("y").map(|n| n.kind.clone()), Some(NodeKind::Number("3".into())));
+    assert_eq!(
+        thing.get("x").map(|n| n.kind.clone()),
+        Some(NodeKind::Number("1".into()))
+    );
+    assert_eq!(
+        thing.get("y").map(|n| n.kind.clone()),
+        Some(NodeKind::Number("3".into()))
+    );
 }
 
 #[test]
@@ -161,7 +183,13 @@ fn routes_name_the_value() {
     assert_eq!(Route::to_span(&doc.roots, b.span).to_string(), "$.a[1].b");
 }
 
-fn embedded_at(outer: &str, syntax: Syntax, path: &[&str], inner_syntax: Syntax, inner_path: &[&str]) -> (u32, u32) {
+fn embedded_at(
+    outer: &str,
+    syntax: Syntax,
+    path: &[&str],
+    inner_syntax: Syntax,
+    inner_path: &[&str],
+) -> (u32, u32) {
     let doc = parse_ok(syntax, outer);
     let node = find(doc.root().expect("root"), path);
     let inner = parse_embedded(outer, node, inner_syntax, &Limits::default())
@@ -174,14 +202,26 @@ fn embedded_at(outer: &str, syntax: Syntax, path: &[&str], inner_syntax: Syntax,
 #[test]
 fn embedded_yaml_block_scalar_maps_to_file_lines() {
     let outer = "Resources:\n  P:\n    Properties:\n      BuildSpec: |\n        version: 0.2\n        phases:\n          build:\n            commands:\n              - make\n";
-    let at = embedded_at(outer, Syntax::Yaml, &["Resources", "P", "Properties", "BuildSpec"], Syntax::Yaml, &["phases", "build", "commands", "0"]);
+    let at = embedded_at(
+        outer,
+        Syntax::Yaml,
+        &["Resources", "P", "Properties", "BuildSpec"],
+        Syntax::Yaml,
+        &["phases", "build", "commands", "0"],
+    );
     assert_eq!(at, (9, 17));
 }
 
 #[test]
 fn embedded_json_string_with_escapes_maps_to_file_columns() {
     let outer = "{\"Doc\": \"{\\\"Statement\\\": [{\\\"Effect\\\": \\\"Allow\\\"}]}\"}";
-    let at = embedded_at(outer, Syntax::Json, &["Doc"], Syntax::Json, &["Statement", "0", "Effect"]);
+    let at = embedded_at(
+        outer,
+        Syntax::Json,
+        &["Doc"],
+        Syntax::Json,
+        &["Statement", "0", "Effect"],
+    );
     // The value "Allow" starts at its escaped quote in the file.
     let col = outer.find("\\\"Allow").expect("present") + 1;
     assert_eq!(at, (1, u32::try_from(col).expect("small")));
@@ -191,11 +231,16 @@ fn embedded_json_string_with_escapes_maps_to_file_columns() {
 fn embedded_hcl_heredoc_maps_to_file_lines() {
     let outer = "resource \"x\" \"y\" {\n  policy = <<EOF\n{\n  \"Statement\": [\n    {\"Effect\": \"Allow\"}\n  ]\n}\nEOF\n}\n";
     let doc = parse_ok(Syntax::Hcl, outer);
-    let NodeKind::Block { body, .. } = &doc.root().expect("root").entries().expect("body")[0].value.kind else {
+    let NodeKind::Block { body, .. } = &doc.root().expect("root").entries().expect("body")[0]
+        .value
+        .kind
+    else {
         panic!("block")
     };
     let policy = &body[0].value;
-    let inner = parse_embedded(outer, policy, Syntax::Json, &Limits::default()).expect("string").expect("parses");
+    let inner = parse_embedded(outer, policy, Syntax::Json, &Limits::default())
+        .expect("string")
+        .expect("parses");
     let effect = find(inner.root().expect("root"), &["Statement", "0", "Effect"]);
     assert_eq!(pos(outer, effect.span), (5, 16));
 }
@@ -204,10 +249,19 @@ fn embedded_hcl_heredoc_maps_to_file_lines() {
 fn embedded_indented_heredoc_maps_to_file_lines() {
     let outer = "resource \"x\" \"y\" {\n  spec = <<-EOT\n    version: 0.2\n    phases:\n      build: {}\n  EOT\n}\n";
     let doc = parse_ok(Syntax::Hcl, outer);
-    let NodeKind::Block { body, .. } = &doc.root().expect("root").entries().expect("body")[0].value.kind else {
+    let NodeKind::Block { body, .. } = &doc.root().expect("root").entries().expect("body")[0]
+        .value
+        .kind
+    else {
         panic!("block")
     };
-    let inner = parse_embedded(outer, &body[0].value, Syntax::Yaml, &Limits::default()).expect("string").expect("parses");
-    let build = inner.root().and_then(|r| r.get("phases")).and_then(|p| p.entry("build")).expect("build");
+    let inner = parse_embedded(outer, &body[0].value, Syntax::Yaml, &Limits::default())
+        .expect("string")
+        .expect("parses");
+    let build = inner
+        .root()
+        .and_then(|r| r.get("phases"))
+        .and_then(|p| p.entry("build"))
+        .expect("build");
     assert_eq!(pos(outer, build.key.span), (5, 7));
 }

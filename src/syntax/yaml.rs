@@ -236,7 +236,9 @@ fn local_tag(tag: &Tag) -> Option<String> {
 }
 
 fn scalar(value: &str, style: ScalarStyle, tag: Option<&Tag>, span: Span) -> Node {
-    let core = tag.filter(|t| t.is_yaml_core_schema()).map(|t| t.suffix.as_str());
+    let core = tag
+        .filter(|t| t.is_yaml_core_schema())
+        .map(|t| t.suffix.as_str());
     let kind = match (core, style) {
         (Some("str"), _) => NodeKind::Str(value.to_owned()),
         (_, ScalarStyle::Plain) => plain_scalar(value),

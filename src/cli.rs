@@ -1,0 +1,334 @@
+//! The command line: argument parsing, configuration loading, exit codes.
+
+use crate::config::{self, Config, FailOn};
+use crate::engine::{self, ScanOptions};
+use crate::finding::Severity;
+use crate::report::{self, Format, RenderOptions};
+use crate::rules;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// Exit codes, the same for every format.
+pub mod exit {
+    /// Nothing at or above `--fail-on`.
+    pub const CLEAN: i32 = 0;
+    /// Findings at or above `--fail-on`.
+    pub const FINDINGS: i32 = 1;
+    /// Usage or configuration error.
+    pub const USAGE: i32 = 2;
+    /// Internal error.
+    pub const INTERNAL: i32 = 3;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "shiplint",
+    version,
+    about = "Security linter for the configuration that ships code to AWS",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    check: CheckArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Scan files and directories (the default command).
+    Check(CheckArgs),
+    /// List every rule.
+    Rules {
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
+    /// Print one rule's documentation.
+    Explain { id: String },
+    /// Write a commented starter shiplint.toml in the current directory.
+    Init {
+        /// Overwrite an existing shiplint.toml.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOnArg {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+    Never,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// Files and directories to scan [default: .]
+    paths: Vec<PathBuf>,
+    /// Output format [default: full on a terminal, concise otherwise]
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Exit 1 when a finding is at least this severe [default: low]
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOnArg>,
+    /// Rules or families to run (replaces the configuration's selection).
+    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    select: Vec<String>,
+    /// Rules or families not to run.
+    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    ignore: Vec<String>,
+    /// Use this configuration file instead of the one found.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+    /// Ignore every configuration file.
+    #[arg(long)]
+    no_config: bool,
+    /// Only scan files matching GLOB (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    include: Vec<String>,
+    /// Do not scan files matching GLOB (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Do not honour `# shiplint: ignore[...]` comments.
+    #[arg(long)]
+    no_ignore_comments: bool,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    threads: usize,
+    /// Print nothing when there is nothing to report.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Print the number of findings per rule on standard error.
+    #[arg(long)]
+    stats: bool,
+}
+
+/// Runs the command line; returns the exit code.
+pub fn run(
+    args: impl IntoIterator<Item = OsString>,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let text = err.render().ansi().to_string();
+            return if err.use_stderr() {
+                let _ = write!(stderr, "{text}");
+                exit::USAGE
+            } else {
+                let _ = write!(stdout, "{text}");
+                exit::CLEAN
+            };
+        }
+    };
+    let result = match cli.command {
+        None => check(cli.check, stdout, stderr),
+        Some(Command::Check(args)) => check(args, stdout, stderr),
+        Some(Command::Rules { format }) => list_rules(format, stdout),
+        Some(Command::Explain { id }) => explain(&id, stdout),
+        Some(Command::Init { force }) => init(force, stdout),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure(code, message)) => {
+            let _ = writeln!(stderr, "shiplint: error: {message}");
+            code
+        }
+    }
+}
+
+/// An error that ends the command, with its exit code.
+struct Failure(i32, String);
+
+fn usage(message: impl std::fmt::Display) -> Failure {
+    Failure(exit::USAGE, message.to_string())
+}
+
+fn check(args: CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<i32, Failure> {
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    for selector in args.select.iter().chain(&args.ignore) {
+        if !rules::is_selector(selector) {
+            return Err(usage(format!(
+                "unknown rule or family \"{selector}\" (see `shiplint rules`)"
+            )));
+        }
+    }
+    let config = load_config(&args, &paths)?;
+    let fail_on = match args.fail_on {
+        Some(FailOnArg::Critical) => Some(Severity::Critical),
+        Some(FailOnArg::High) => Some(Severity::High),
+        Some(FailOnArg::Medium) => Some(Severity::Medium),
+        Some(FailOnArg::Low) => Some(Severity::Low),
+        Some(FailOnArg::Info) => Some(Severity::Info),
+        Some(FailOnArg::Never) => None,
+        None => match config.fail_on {
+            Some(FailOn::Never) => None,
+            Some(FailOn::Severity(s)) => Some(s),
+            None => Some(Severity::Low),
+        },
+    };
+    let options = ScanOptions {
+        paths,
+        threads: args.threads,
+        config,
+        select: args.select,
+        ignore: args.ignore,
+        include: args.include,
+        exclude: args.exclude,
+        ignore_comments: !args.no_ignore_comments,
+    };
+    let report = engine::scan(&options).map_err(usage)?;
+
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let format = args.format.unwrap_or(if to_terminal {
+        Format::Full
+    } else {
+        Format::Concise
+    });
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let nothing = report.findings.is_empty() && report.notices.is_empty();
+    if !(args.quiet && nothing) {
+        let text = report::render(&report, format, RenderOptions { color });
+        match &args.output {
+            Some(path) => std::fs::write(path, text)
+                .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?,
+            None => stdout
+                .write_all(text.as_bytes())
+                .map_err(|e| Failure(exit::INTERNAL, format!("cannot write the report: {e}")))?,
+        }
+    }
+    if args.stats {
+        let mut counts = std::collections::BTreeMap::new();
+        for f in &report.findings {
+            *counts.entry(f.rule).or_insert(0usize) += 1;
+        }
+        let mut counts: Vec<_> = counts.into_iter().collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        for (rule, n) in counts {
+            let _ = writeln!(stderr, "{n:>6}  {rule}");
+        }
+        let _ = writeln!(stderr, "{:>6}  files scanned", report.summary.files_scanned);
+    }
+    let failing = fail_on.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+    Ok(if failing { exit::FINDINGS } else { exit::CLEAN })
+}
+
+fn load_config(args: &CheckArgs, paths: &[PathBuf]) -> Result<Config, Failure> {
+    if args.no_config {
+        return Ok(Config::default());
+    }
+    let path = match &args.config {
+        Some(path) => Some(path.clone()),
+        None => config::discover(paths.first().map_or(Path::new("."), PathBuf::as_path)),
+    };
+    match path {
+        Some(path) => config::load(&path, &rules::is_selector).map_err(usage),
+        None => Ok(Config::default()),
+    }
+}
+
+fn list_rules(format: RulesFormat, stdout: &mut dyn Write) -> Result<i32, Failure> {
+    let catalogue = rules::catalogue();
+    let text = match format {
+        RulesFormat::Json => {
+            let mut text = serde_json::to_string_pretty(catalogue)
+                .map_err(|e| Failure(exit::INTERNAL, e.to_string()))?;
+            text.push('\n');
+            text
+        }
+        RulesFormat::Text => {
+            let width = catalogue.iter().map(|r| r.id.len()).max().unwrap_or(0);
+            catalogue
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{:<width$}  {:<8}  {}\n",
+                        r.id,
+                        r.severity.as_str(),
+                        r.summary
+                    )
+                })
+                .collect()
+        }
+    };
+    stdout
+        .write_all(text.as_bytes())
+        .map_err(|e| Failure(exit::INTERNAL, e.to_string()))?;
+    Ok(exit::CLEAN)
+}
+
+fn explain(id: &str, stdout: &mut dyn Write) -> Result<i32, Failure> {
+    let Some(info) = rules::info(id) else {
+        let close: Vec<&str> = rules::catalogue()
+            .iter()
+            .map(|r| r.id)
+            .filter(|r| r.contains(id) || id.contains(r))
+            .collect();
+        let hint = if close.is_empty() {
+            "see `shiplint rules`".to_owned()
+        } else {
+            format!("did you mean {}?", close.join(", "))
+        };
+        return Err(usage(format!("no rule \"{id}\": {hint}")));
+    };
+    let text = format!(
+        "{} ({}; family {}{})\n\n{}",
+        info.id,
+        info.severity,
+        info.family,
+        info.cwe
+            .as_ref()
+            .map(|c| format!("; {c}"))
+            .unwrap_or_default(),
+        info.markdown
+    );
+    stdout
+        .write_all(text.as_bytes())
+        .map_err(|e| Failure(exit::INTERNAL, e.to_string()))?;
+    Ok(exit::CLEAN)
+}
+
+fn init(force: bool, stdout: &mut dyn Write) -> Result<i32, Failure> {
+    let path = Path::new(config::CONFIG_NAMES[0]);
+    if path.exists() && !force {
+        return Err(usage(format!(
+            "{} already exists (use --force to overwrite it)",
+            path.display()
+        )));
+    }
+    std::fs::write(path, config::STARTER)
+        .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?;
+    let _ = writeln!(stdout, "wrote {}", path.display());
+    Ok(exit::CLEAN)
+}

@@ -1,0 +1,426 @@
+//! Finding the files to scan, deciding what each one is, and reading it.
+//!
+//! The walk is parallel and honours `.gitignore`, `.ignore` and the global git
+//! excludes (through the `ignore` crate), never follows symbolic links, and
+//! never descends into `.git`. Classification looks at the file name first and
+//! then at a small prefix of the content, so that ordinary source files are
+//! never parsed.
+
+use crate::report::Notice;
+use crate::source::{FileKind, SourceFile};
+use crate::syntax::{self, Limits, Span, Syntax};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// A file the walk found.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Candidate {
+    /// Path shown in reports (`/`-separated, relative where possible).
+    pub display: String,
+    pub path: PathBuf,
+}
+
+pub struct WalkOptions<'a> {
+    pub threads: usize,
+    /// Keeps a file (true) or drops it: configuration and `--include` /
+    /// `--exclude` globs. Directories are always entered.
+    pub keep: &'a (dyn Fn(&Candidate) -> bool + Sync),
+}
+
+/// Walks `roots` in parallel. Candidates come back sorted by display path, so
+/// the rest of the scan is deterministic whatever the thread count.
+pub fn walk(roots: &[PathBuf], options: &WalkOptions<'_>) -> (Vec<Candidate>, Vec<Notice>) {
+    let found = Mutex::new(Vec::new());
+    let notices = Mutex::new(Vec::new());
+    let cwd = std::env::current_dir().unwrap_or_default();
+    for root in roots {
+        if !root.exists() && root.symlink_metadata().is_err() {
+            push(
+                &notices,
+                display_path(root, &cwd),
+                "no such file or directory".into(),
+            );
+            continue;
+        }
+        let mut builder = ignore::WalkBuilder::new(root);
+        builder
+            .hidden(false)
+            .follow_links(false)
+            .require_git(false)
+            .threads(options.threads.max(1))
+            .filter_entry(|entry| entry.file_name() != ".git");
+        builder.build_parallel().run(|| {
+            let found = &found;
+            let notices = &notices;
+            let cwd = &cwd;
+            Box::new(move |entry| {
+                match entry {
+                    Ok(entry) => {
+                        let path = entry.path();
+                        let kind = entry.file_type();
+                        if kind.is_some_and(|k| k.is_symlink()) {
+                            push(
+                                notices,
+                                display_path(path, cwd),
+                                "symbolic link, not followed".into(),
+                            );
+                        } else if kind.is_some_and(|k| k.is_file()) {
+                            let candidate = Candidate {
+                                display: display_path(path, cwd),
+                                path: path.to_path_buf(),
+                            };
+                            if (options.keep)(&candidate)
+                                && let Ok(mut found) = found.lock()
+                            {
+                                found.push(candidate);
+                            }
+                        } else if kind.is_some_and(|k| !k.is_dir()) {
+                            push(
+                                notices,
+                                display_path(path, cwd),
+                                "not a regular file".into(),
+                            );
+                        }
+                    }
+                    Err(err) => {
+                        let path = error_path(&err)
+                            .map(|p| display_path(p, cwd))
+                            .unwrap_or_default();
+                        push(notices, path, error_reason(&err));
+                    }
+                }
+                ignore::WalkState::Continue
+            })
+        });
+    }
+    let mut found = found.into_inner().unwrap_or_default();
+    found.sort();
+    found.dedup_by(|a, b| a.path == b.path);
+    let mut notices = notices.into_inner().unwrap_or_default();
+    notices.sort();
+    notices.dedup();
+    (found, notices)
+}
+
+fn push(notices: &Mutex<Vec<Notice>>, path: String, reason: String) {
+    if let Ok(mut n) = notices.lock() {
+        n.push(Notice { path, reason });
+    }
+}
+
+fn error_path(err: &ignore::Error) -> Option<&Path> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        _ => None,
+    }
+}
+
+fn error_reason(err: &ignore::Error) -> String {
+    match err {
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => error_reason(err),
+        ignore::Error::Loop { .. } => "symbolic link loop, not followed".into(),
+        ignore::Error::Io(io) => format!("cannot read: {}", io_reason(io)),
+        other => other.to_string().to_lowercase(),
+    }
+}
+
+fn io_reason(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        _ => err.to_string().to_lowercase(),
+    }
+}
+
+/// `path` relative to `cwd` when below it, `/`-separated, without `./`.
+pub fn display_path(path: &Path, cwd: &Path) -> String {
+    let rel = path.strip_prefix(cwd).unwrap_or(path);
+    let text = rel.to_string_lossy().replace('\\', "/");
+    let text = text.trim_start_matches("./");
+    if text.is_empty() {
+        ".".into()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// How much of a file classification may look at.
+const SNIFF_BYTES: usize = 64 * 1024;
+/// How much of a file is read to tell text from binary.
+const BINARY_PROBE: usize = 8 * 1024;
+
+/// Decides what a file is from its path and the start of its text.
+pub fn classify(display: &str, prefix: &str) -> (FileKind, Option<Syntax>) {
+    let lower = display.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    let in_dir =
+        |dir: &str| lower.starts_with(&format!("{dir}/")) || lower.contains(&format!("/{dir}/"));
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    let yaml = matches!(ext, "yml" | "yaml");
+    let json = ext == "json";
+
+    if name.ends_with(".tf") {
+        return (FileKind::Terraform, Some(Syntax::Hcl));
+    }
+    if name.ends_with(".tf.json") {
+        return (FileKind::Terraform, Some(Syntax::Json));
+    }
+    if json && name.contains("imagedefinitions") {
+        return (FileKind::ImageDefinitions, Some(Syntax::Json));
+    }
+    if name == "imagedetail.json" {
+        return (FileKind::ImageDetail, Some(Syntax::Json));
+    }
+    if matches!(name, "appspec.yml" | "appspec.yaml") {
+        return (FileKind::AppSpec, Some(Syntax::Yaml));
+    }
+    if name == "appspec.json" {
+        return (FileKind::AppSpec, Some(Syntax::Json));
+    }
+    if yaml && in_dir(".github/workflows") {
+        return (FileKind::Workflow, Some(Syntax::Yaml));
+    }
+    if yaml && (name.starts_with("buildspec") || in_dir("buildspecs")) {
+        return (FileKind::Buildspec, Some(Syntax::Yaml));
+    }
+    if json
+        && (name.contains("taskdef")
+            || name.contains("task-definition")
+            || name.contains("task_definition"))
+    {
+        return (FileKind::TaskDefinition, Some(Syntax::Json));
+    }
+    if json && name.ends_with(".template.json") && in_dir("cdk.out") {
+        return (FileKind::CloudFormation, Some(Syntax::Json));
+    }
+    let syntax = match ext {
+        "json" => Syntax::Json,
+        "yml" | "yaml" => Syntax::Yaml,
+        "template" => {
+            if prefix.trim_start().starts_with('{') {
+                Syntax::Json
+            } else {
+                Syntax::Yaml
+            }
+        }
+        _ => return (FileKind::Text, None),
+    };
+    match sniff(prefix, syntax) {
+        FileKind::Text => (FileKind::Text, None),
+        kind => (kind, Some(syntax)),
+    }
+}
+
+/// Content markers for YAML and JSON files whose name says nothing.
+fn sniff(prefix: &str, syntax: Syntax) -> FileKind {
+    let has = |marker: &str| prefix.contains(marker);
+    // `"Key"` in JSON, `Key:` in YAML.
+    let key = |k: &str| match syntax {
+        Syntax::Json => has(&format!("\"{k}\"")),
+        _ => prefix.lines().any(|l| {
+            let l = l.trim_start().trim_start_matches("- ");
+            l.strip_prefix(k)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+                || l.strip_prefix(&format!("\"{k}\""))
+                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        }),
+    };
+    if key("AWSTemplateFormatVersion") || (key("Resources") && has("AWS::")) {
+        FileKind::CloudFormation
+    } else if key("phases") && key("version") {
+        FileKind::Buildspec
+    } else if key("stages") && (key("actionTypeId") || key("pipeline")) {
+        FileKind::Pipeline
+    } else if key("containerDefinitions") {
+        FileKind::TaskDefinition
+    } else if key("deploymentGroupName") || key("autoRollbackConfiguration") {
+        FileKind::DeploymentGroup
+    } else if key("environment") && key("computeType") {
+        FileKind::CodeBuildProject
+    } else if key("Statement") {
+        FileKind::Policy
+    } else {
+        FileKind::Text
+    }
+}
+
+/// Why a file was not loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    /// Reported as a notice.
+    Notice(Notice),
+    /// Not worth a line (binary files).
+    Quiet,
+}
+
+/// Reads, classifies and parses one file.
+pub fn load(
+    candidate: &Candidate,
+    id: usize,
+    max_file_size: u64,
+    limits: &Limits,
+) -> Result<SourceFile, Skip> {
+    let notice = |reason: String| {
+        Skip::Notice(Notice {
+            path: candidate.display.clone(),
+            reason,
+        })
+    };
+    let mut file = std::fs::File::open(&candidate.path)
+        .map_err(|e| notice(format!("cannot read: {}", io_reason(&e))))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| notice(format!("cannot read: {}", io_reason(&e))))?;
+    if !meta.is_file() {
+        return Err(notice("not a regular file".into()));
+    }
+    if meta.len() > max_file_size {
+        return Err(notice(format!(
+            "larger than the {} byte limit (max-file-size), not read",
+            max_file_size
+        )));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).min(BINARY_PROBE));
+    (&mut file)
+        .take(BINARY_PROBE as u64)
+        .read_to_end(&mut bytes)
+        .map_err(|e| notice(format!("cannot read: {}", io_reason(&e))))?;
+    if bytes.contains(&0) {
+        return Err(Skip::Quiet);
+    }
+    // The size may have changed since `metadata`: never read past the limit.
+    file.take(max_file_size.saturating_sub(bytes.len() as u64) + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| notice(format!("cannot read: {}", io_reason(&e))))?;
+    if bytes.len() as u64 > max_file_size {
+        return Err(notice(format!(
+            "larger than the {} byte limit (max-file-size), not read",
+            max_file_size
+        )));
+    }
+    if bytes.contains(&0) {
+        return Err(Skip::Quiet);
+    }
+    Ok(parse_bytes(candidate, id, bytes, limits))
+}
+
+/// Classifies and parses bytes already read.
+pub fn parse_bytes(
+    candidate: &Candidate,
+    id: usize,
+    bytes: Vec<u8>,
+    limits: &Limits,
+) -> SourceFile {
+    let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
+    let (text, invalid_at) = match String::from_utf8(bytes) {
+        Ok(text) => (text, None),
+        Err(err) => {
+            let at = err.utf8_error().valid_up_to();
+            (
+                String::from_utf8_lossy(err.as_bytes()).into_owned(),
+                Some(at),
+            )
+        }
+    };
+    let prefix = text.get(..SNIFF_BYTES.min(text.len())).unwrap_or_else(|| {
+        let mut end = SNIFF_BYTES.min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        &text[..end]
+    });
+    let (kind, syntax) = classify(&candidate.display, prefix);
+    let lines = syntax::LineIndex::new(&text);
+    let (doc, parse_error) = match (syntax, invalid_at) {
+        (Some(_), Some(at)) => (
+            None,
+            Some(syntax::ParseError {
+                message: "not valid UTF-8".into(),
+                span: Span::new(at, at),
+            }),
+        ),
+        (Some(syntax), None) => match syntax::parse(syntax, &text, limits) {
+            Ok(doc) => (Some(doc), None),
+            Err(e) => (None, Some(e)),
+        },
+        (None, _) => (None, None),
+    };
+    SourceFile {
+        id,
+        path: candidate.path.clone(),
+        display: candidate.display.clone(),
+        kind,
+        syntax,
+        text,
+        lines,
+        doc,
+        parse_error,
+        models: Default::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_by_name() {
+        let k = |p: &str| classify(p, "").0;
+        assert_eq!(k("infra/main.tf"), FileKind::Terraform);
+        assert_eq!(k("a/imagedefinitions.json"), FileKind::ImageDefinitions);
+        assert_eq!(k("imageDetail.json"), FileKind::ImageDetail);
+        assert_eq!(k("deploy/appspec.yaml"), FileKind::AppSpec);
+        assert_eq!(k(".github/workflows/ci.yml"), FileKind::Workflow);
+        assert_eq!(k("buildspec-test.yml"), FileKind::Buildspec);
+        assert_eq!(k("ci/buildspecs/deploy.yaml"), FileKind::Buildspec);
+        assert_eq!(k("taskdef.json"), FileKind::TaskDefinition);
+        assert_eq!(k("cdk.out/App.template.json"), FileKind::CloudFormation);
+        assert_eq!(k("src/main.rs"), FileKind::Text);
+        assert_eq!(k("config.yml"), FileKind::Text);
+    }
+
+    #[test]
+    fn classifies_by_content() {
+        let k = |p: &str, c: &str| classify(p, c).0;
+        assert_eq!(
+            k("t.yaml", "AWSTemplateFormatVersion: '2010-09-09'\n"),
+            FileKind::CloudFormation
+        );
+        assert_eq!(
+            k("t.yaml", "Resources:\n  R:\n    Type: AWS::IAM::Role\n"),
+            FileKind::CloudFormation
+        );
+        assert_eq!(
+            k(
+                "trust.json",
+                "{\"Version\": \"2012-10-17\", \"Statement\": []}"
+            ),
+            FileKind::Policy
+        );
+        assert_eq!(
+            k("ci.yml", "version: 0.2\nphases:\n  build: {}\n"),
+            FileKind::Buildspec
+        );
+        assert_eq!(
+            k("p.json", "{\"pipeline\": {\"stages\": []}}"),
+            FileKind::Pipeline
+        );
+        assert_eq!(
+            k("docker-compose.yml", "services:\n  web: {}\n"),
+            FileKind::Text
+        );
+        assert_eq!(
+            k("notes.json", "{\"note\": \"Statement of work\"}"),
+            FileKind::Text
+        );
+    }
+}

@@ -1,0 +1,433 @@
+//! The scan: discover -> load and parse -> run rules -> select, suppress,
+//! locate -> a [`Report`] ready to render. Each stage reads what the previous
+//! one produced and nothing flows back.
+
+use crate::config::Config;
+use crate::discover::{self, Candidate, Skip, WalkOptions};
+use crate::finding::{Finding, Place, RelatedPlace, Reported, Severity};
+use crate::report::{Report, RuleInfo, ShownFile, Summary};
+use crate::rules::{self, Context, RULES, UNUSED_SUPPRESSION};
+use crate::source::SourceFile;
+use crate::suppress::{self, Suppression};
+use crate::syntax::{Limits, Route};
+use globset::{GlobSet, GlobSetBuilder};
+use rayon::prelude::*;
+use std::path::PathBuf;
+
+/// Everything a scan needs besides the files themselves.
+#[derive(Debug, Default)]
+pub struct ScanOptions {
+    pub paths: Vec<PathBuf>,
+    /// Worker threads; 0 picks the number of cores.
+    pub threads: usize,
+    pub config: Config,
+    /// `--select`: replaces the configuration's selection when not empty.
+    pub select: Vec<String>,
+    /// `--ignore`: added to the configuration's.
+    pub ignore: Vec<String>,
+    /// `--include`: when not empty, only matching files are scanned.
+    pub include: Vec<String>,
+    /// `--exclude`: added to the configuration's.
+    pub exclude: Vec<String>,
+    /// `--no-ignore-comments` turns inline suppressions off.
+    pub ignore_comments: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("invalid glob {0:?}: {1}")]
+    Glob(String, String),
+    #[error("cannot start worker threads: {0}")]
+    Threads(String),
+}
+
+/// Runs a scan.
+pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
+    let include = globs(&options.include)?;
+    let exclude = globs(&options.exclude)?;
+    let config = &options.config;
+    let keep = |c: &Candidate| {
+        let rel = config.relative(&c.path);
+        (options.include.is_empty() || matches(&include, &c.display))
+            && !matches(&exclude, &c.display)
+            && !config.is_excluded(&rel)
+    };
+    let threads = if options.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        options.threads
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        // Parsers and rules recurse over trees; nesting is bounded by the
+        // limits, and a generous stack keeps them clear of the edge.
+        .stack_size(32 * 1024 * 1024)
+        .build()
+        .map_err(|e| ScanError::Threads(e.to_string()))?;
+
+    let (candidates, mut notices) = discover::walk(
+        &options.paths,
+        &WalkOptions {
+            threads,
+            keep: &keep,
+        },
+    );
+    let limits = Limits {
+        max_nesting: config.limits.max_nesting,
+        max_alias_nodes: config.limits.max_alias_nodes,
+    };
+    let max_size = config.limits.max_file_size;
+    let loaded: Vec<Result<SourceFile, Skip>> = pool.install(|| {
+        candidates
+            .par_iter()
+            .map(|c| discover::load(c, 0, max_size, &limits))
+            .collect()
+    });
+    let mut files = Vec::with_capacity(loaded.len());
+    for result in loaded {
+        match result {
+            Ok(mut file) => {
+                file.id = files.len();
+                files.push(file);
+            }
+            Err(Skip::Notice(notice)) => notices.push(notice),
+            Err(Skip::Quiet) => {}
+        }
+    }
+    notices.sort();
+
+    let selection = Selection::new(options);
+    let cx = Context {
+        files: &files,
+        config,
+    };
+    let per_file: Vec<Vec<Finding>> = pool.install(|| {
+        files
+            .par_iter()
+            .map(|file| {
+                let mut out = Vec::new();
+                for registered in RULES {
+                    registered.rule.check_file(&cx, file, &mut out);
+                }
+                out
+            })
+            .collect()
+    });
+    let mut raw: Vec<Finding> = per_file.into_iter().flatten().collect();
+    for registered in RULES {
+        registered.rule.check_workspace(&cx, &mut raw);
+    }
+
+    let finished = finish(&files, raw, &selection, options.ignore_comments);
+    Ok(Report {
+        summary: summarize(&finished, files.len()),
+        files: shown_files(&files, &finished.secrets, &finished.reported),
+        findings: finished.reported,
+        rules: rules::catalogue().to_vec(),
+        notices,
+        tool_version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// Compiles user globs with two conveniences: a pattern without `/` matches a
+/// file name at any depth, and a pattern also matches everything below a
+/// directory it names.
+pub fn globs(patterns: &[String]) -> Result<GlobSet, ScanError> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        let trimmed = pattern.trim_start_matches("./").trim_end_matches('/');
+        let mut variants = vec![trimmed.to_owned(), format!("{trimmed}/**")];
+        if !trimmed.contains('/') {
+            variants.push(format!("**/{trimmed}"));
+            variants.push(format!("**/{trimmed}/**"));
+        }
+        for variant in variants {
+            let glob = globset::GlobBuilder::new(&variant)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| ScanError::Glob(pattern.clone(), e.kind().to_string()))?;
+            builder.add(glob);
+        }
+    }
+    builder
+        .build()
+        .map_err(|e| ScanError::Glob(patterns.join(","), e.to_string()))
+}
+
+fn matches(set: &GlobSet, path: &str) -> bool {
+    !set.is_empty() && set.is_match(path)
+}
+
+/// Which rules run where, and at what severity.
+struct Selection<'a> {
+    options: &'a ScanOptions,
+}
+
+impl<'a> Selection<'a> {
+    fn new(options: &'a ScanOptions) -> Self {
+        Selection { options }
+    }
+
+    fn enabled(&self, rule: &RuleInfo, rel: &str) -> bool {
+        let config = &self.options.config;
+        let select = if self.options.select.is_empty() {
+            &config.select
+        } else {
+            &self.options.select
+        };
+        let any = |list: &[String]| list.iter().any(|s| rules::selects(s, rule));
+        let mut on = any(select) && !any(&config.ignore);
+        for o in config.overrides_for(rel) {
+            if let Some(select) = &o.select {
+                on = any(select);
+            }
+            if any(&o.ignore) {
+                on = false;
+            }
+        }
+        on && !any(&self.options.ignore)
+    }
+
+    fn severity(&self, rule: &RuleInfo, rel: &str, finding: Option<Severity>) -> Severity {
+        let config = &self.options.config;
+        let mut severity = config.severity.get(rule.id).copied();
+        for o in config.overrides_for(rel) {
+            if let Some(s) = o.severity.get(rule.id) {
+                severity = Some(*s);
+            }
+        }
+        severity.or(finding).unwrap_or(rule.severity)
+    }
+}
+
+struct Finished {
+    reported: Vec<Reported>,
+    /// Spans to mask, per file.
+    secrets: Vec<crate::finding::Location>,
+    suppressed: usize,
+}
+
+fn finish(
+    files: &[SourceFile],
+    raw: Vec<Finding>,
+    selection: &Selection<'_>,
+    ignore_comments: bool,
+) -> Finished {
+    let config = &selection.options.config;
+    let rel: Vec<String> = files.iter().map(|f| config.relative(&f.path)).collect();
+    let mut suppressions: Vec<Vec<(Suppression, bool)>> = files
+        .iter()
+        .map(|f| {
+            if ignore_comments {
+                suppress::comments(f)
+                    .into_iter()
+                    .map(|s| (s, false))
+                    .collect()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+
+    let mut secrets = Vec::new();
+    let mut reported = Vec::new();
+    let mut suppressed = 0;
+    for finding in raw {
+        secrets.extend(finding.secrets.iter().copied());
+        let Some(info) = rules::info(finding.rule) else {
+            continue;
+        };
+        let file_id = finding.location.file;
+        let Some(file) = files.get(file_id) else {
+            continue;
+        };
+        if !selection.enabled(info, &rel[file_id]) {
+            continue;
+        }
+        let place = place(files, finding.location);
+        if let Some((_, used)) = suppressions[file_id]
+            .iter_mut()
+            .find(|(s, _)| s.covers(info.id, &info.family, place.start.line))
+        {
+            *used = true;
+            suppressed += 1;
+            continue;
+        }
+        reported.push(locate(
+            files,
+            file,
+            finding,
+            info,
+            place,
+            selection,
+            &rel[file_id],
+        ));
+    }
+
+    if let Some(info) = rules::info(UNUSED_SUPPRESSION) {
+        for (file, comments) in files.iter().zip(&suppressions) {
+            if !selection.enabled(info, &rel[file.id]) {
+                continue;
+            }
+            for (comment, used) in comments {
+                if *used {
+                    continue;
+                }
+                let message = match comment.selectors.iter().find(|s| !rules::is_selector(s)) {
+                    Some(unknown) => format!(
+                        "suppression names unknown rule \"{unknown}\": correct or remove it"
+                    ),
+                    None => {
+                        let ran = comment.selectors.iter().any(|s| {
+                            rules::catalogue().iter().any(|r| {
+                                rules::selects(s, r) && selection.enabled(r, &rel[file.id])
+                            })
+                        });
+                        if !ran {
+                            continue;
+                        }
+                        format!(
+                            "suppression of \"{}\" matches no finding on this line or the next: remove it",
+                            comment.selectors.join(", ")
+                        )
+                    }
+                };
+                let finding = Finding::new(UNUSED_SUPPRESSION, file.at(comment.span), message);
+                let place = place(files, finding.location);
+                reported.push(locate(
+                    files,
+                    file,
+                    finding,
+                    info,
+                    place,
+                    selection,
+                    &rel[file.id],
+                ));
+            }
+        }
+    }
+
+    reported.sort_by(|a, b| (&a.place, a.rule, &a.message).cmp(&(&b.place, b.rule, &b.message)));
+    reported.dedup_by(|a, b| a.place == b.place && a.rule == b.rule && a.message == b.message);
+    Finished {
+        reported,
+        secrets,
+        suppressed,
+    }
+}
+
+fn place(files: &[SourceFile], location: crate::finding::Location) -> Place {
+    let file = &files[location.file];
+    Place {
+        path: file.display.clone(),
+        start: file.position(location.span.start),
+        end: file.position(location.span.end),
+        location,
+    }
+}
+
+fn locate(
+    files: &[SourceFile],
+    file: &SourceFile,
+    finding: Finding,
+    info: &RuleInfo,
+    place: Place,
+    selection: &Selection<'_>,
+    rel: &str,
+) -> Reported {
+    let route = Route::to_span(file.roots(), finding.location.span).to_string();
+    let value = file.slice(finding.location.span);
+    let fingerprint = fingerprint(&[info.id, &file.display, &route, value]);
+    Reported {
+        rule: info.id,
+        severity: selection.severity(info, rel, finding.severity),
+        message: finding.message,
+        place,
+        route,
+        related: finding
+            .related
+            .into_iter()
+            .filter(|r| r.location.file < files.len())
+            .map(|r| RelatedPlace {
+                place: self::place(files, r.location),
+                label: r.label,
+            })
+            .collect(),
+        help: finding.help.unwrap_or_else(|| info.fix.clone()),
+        fingerprint,
+    }
+}
+
+/// FNV-1a, 64 bits, over the parts separated by NUL: stable across runs,
+/// platforms and versions (unlike `std`'s hasher).
+fn fingerprint(parts: &[&str]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes().chain(std::iter::once(0)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+fn summarize(finished: &Finished, files_scanned: usize) -> Summary {
+    let mut by_severity = Severity::ALL
+        .iter()
+        .map(|s| (*s, 0))
+        .collect::<std::collections::BTreeMap<_, _>>();
+    for r in &finished.reported {
+        *by_severity.entry(r.severity).or_default() += 1;
+    }
+    Summary {
+        files_scanned,
+        by_severity,
+        suppressed: finished.suppressed,
+        baselined: 0,
+    }
+}
+
+/// The text reporters may show: files that findings point into, with every
+/// secret masked; other files are left empty.
+fn shown_files(
+    files: &[SourceFile],
+    secrets: &[crate::finding::Location],
+    reported: &[Reported],
+) -> Vec<ShownFile> {
+    let mut needed = vec![false; files.len()];
+    for r in reported {
+        needed[r.place.location.file] = true;
+        for related in &r.related {
+            needed[related.place.location.file] = true;
+        }
+    }
+    files
+        .iter()
+        .map(|f| {
+            let mut text = if needed[f.id] {
+                f.text.clone()
+            } else {
+                String::new()
+            };
+            if needed[f.id] {
+                for secret in secrets.iter().filter(|s| s.file == f.id) {
+                    mask_in_place(&mut text, secret.span.range());
+                }
+            }
+            ShownFile {
+                path: f.display.clone(),
+                text,
+            }
+        })
+        .collect()
+}
+
+/// Replaces all but the first and last four characters of `range` with `*`,
+/// keeping byte offsets (so spans stay valid).
+fn mask_in_place(text: &mut String, range: std::ops::Range<usize>) {
+    let Some(secret) = text.get(range.clone()) else {
+        return;
+    };
+    let masked = crate::finding::mask(secret);
+    text.replace_range(range, &masked);
+}

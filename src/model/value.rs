@@ -1,0 +1,199 @@
+//! Scalar values as infrastructure code writes them: plain strings, and
+//! CloudFormation intrinsics or Terraform references whose result is unknown
+//! until deployment. Unknown parts are kept as opaque `${...}` tokens, never
+//! read as wildcards.
+
+use crate::syntax::{Node, NodeKind, Span};
+
+/// A value with the span it was written at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Val {
+    /// The text; unknown parts are `${...}` tokens.
+    pub text: String,
+    pub span: Span,
+}
+
+impl Val {
+    pub fn new(text: impl Into<String>, span: Span) -> Val {
+        Val {
+            text: text.into(),
+            span,
+        }
+    }
+
+    /// True when part of the value is only known at deployment.
+    pub fn is_dynamic(&self) -> bool {
+        self.text.contains("${")
+    }
+}
+
+/// The possible values of a scalar node. Usually one; `Fn::If` gives one per
+/// branch (either may apply, so rules must judge both).
+pub fn alternatives(node: &Node) -> Vec<Val> {
+    let mut out = Vec::new();
+    collect(node, &mut out, 0);
+    out
+}
+
+/// The values of a node that may be a scalar or a list of scalars
+/// (`"Action": "s3:GetObject"` or `"Action": [...]`).
+pub fn values(node: &Node) -> Vec<Val> {
+    match &node.kind {
+        NodeKind::Seq(items) if node.tag.is_none() => items.iter().flat_map(alternatives).collect(),
+        _ => alternatives(node),
+    }
+}
+
+/// The single value of a node (the first alternative).
+pub fn value(node: &Node) -> Option<Val> {
+    alternatives(node).into_iter().next()
+}
+
+const MAX_DEPTH: usize = 16;
+
+fn collect(node: &Node, out: &mut Vec<Val>, depth: usize) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    if let Some((name, arg)) = intrinsic(node) {
+        match name {
+            "Ref" => out.push(Val::new(format!("${{{}}}", text_of(arg)), node.span)),
+            "Fn::GetAtt" => {
+                let target = match &arg.kind {
+                    NodeKind::Seq(items) => items.iter().map(text_of).collect::<Vec<_>>().join("."),
+                    _ => text_of(arg),
+                };
+                out.push(Val::new(format!("${{{target}}}"), node.span));
+            }
+            "Fn::Sub" => {
+                let template = match &arg.kind {
+                    NodeKind::Seq(items) => items.first().map(text_of).unwrap_or_default(),
+                    _ => text_of(arg),
+                };
+                out.push(Val::new(template, node.span));
+            }
+            "Fn::Join" => out.push(Val::new(join(arg, depth), node.span)),
+            "Fn::If" => {
+                if let NodeKind::Seq(items) = &arg.kind {
+                    for branch in items.iter().skip(1) {
+                        collect(branch, out, depth + 1);
+                    }
+                }
+            }
+            _ => out.push(Val::new(format!("${{{name}}}"), node.span)),
+        }
+        return;
+    }
+    match &node.kind {
+        NodeKind::Str(s) | NodeKind::Number(s) => out.push(Val::new(s.clone(), node.span)),
+        NodeKind::Bool(b) => out.push(Val::new(b.to_string(), node.span)),
+        NodeKind::Expr(e) => out.push(Val::new(format!("${{{e}}}"), node.span)),
+        NodeKind::Call { name, .. } => out.push(Val::new(format!("${{{name}(...)}}"), node.span)),
+        NodeKind::Null | NodeKind::Seq(_) | NodeKind::Map(_) | NodeKind::Block { .. } => {}
+    }
+}
+
+fn text_of(node: &Node) -> String {
+    node.scalar_text()
+        .map(|t| t.into_owned())
+        .unwrap_or_default()
+}
+
+fn join(arg: &Node, depth: usize) -> String {
+    let NodeKind::Seq(items) = &arg.kind else {
+        return "${Fn::Join}".into();
+    };
+    let delimiter = items.first().map(text_of).unwrap_or_default();
+    let parts = items.get(1).and_then(Node::items).unwrap_or(&[]);
+    parts
+        .iter()
+        .map(|p| {
+            let mut alts = Vec::new();
+            collect(p, &mut alts, depth + 1);
+            match alts.as_slice() {
+                [one] => one.text.clone(),
+                _ => "${Fn::Join}".into(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(&delimiter)
+}
+
+/// A CloudFormation intrinsic function: `{"Fn::Sub": ...}` / `{"Ref": ...}`,
+/// or the YAML short form `!Sub ...`, as (long name, argument).
+pub fn intrinsic(node: &Node) -> Option<(&str, &Node)> {
+    if let Some(tag) = node.tag.as_deref() {
+        let name = match tag {
+            "!Ref" => "Ref",
+            "!Condition" => "Condition",
+            other => {
+                let short = other.strip_prefix('!')?;
+                return Some((long_name(short), node));
+            }
+        };
+        return Some((name, node));
+    }
+    match &node.kind {
+        NodeKind::Map(entries) if entries.len() == 1 => {
+            let key = entries[0].key.text.as_str();
+            (key == "Ref" || key.starts_with("Fn::")).then(|| (key, &entries[0].value))
+        }
+        _ => None,
+    }
+}
+
+fn long_name(short: &str) -> &'static str {
+    match short {
+        "Sub" => "Fn::Sub",
+        "GetAtt" => "Fn::GetAtt",
+        "Join" => "Fn::Join",
+        "If" => "Fn::If",
+        "ImportValue" => "Fn::ImportValue",
+        "Select" => "Fn::Select",
+        "Split" => "Fn::Split",
+        "FindInMap" => "Fn::FindInMap",
+        "Base64" => "Fn::Base64",
+        "GetAZs" => "Fn::GetAZs",
+        "Cidr" => "Fn::Cidr",
+        "Transform" => "Fn::Transform",
+        "Equals" => "Fn::Equals",
+        "Not" => "Fn::Not",
+        "And" => "Fn::And",
+        "Or" => "Fn::Or",
+        "ToJsonString" => "Fn::ToJsonString",
+        "Length" => "Fn::Length",
+        _ => "Fn::Unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::{Limits, Syntax, parse};
+
+    fn vals(yaml: &str) -> Vec<String> {
+        let doc = parse(Syntax::Yaml, yaml, &Limits::default()).expect("parses");
+        let node = doc.root().and_then(|r| r.get("v")).expect("v");
+        values(node).into_iter().map(|v| v.text).collect()
+    }
+
+    #[test]
+    fn intrinsics_become_opaque_tokens() {
+        assert_eq!(vals("v: !Ref GitHubOIDC"), ["${GitHubOIDC}"]);
+        assert_eq!(vals("v: !GetAtt Provider.Arn"), ["${Provider.Arn}"]);
+        assert_eq!(
+            vals("v: {\"Fn::GetAtt\": [Provider, Arn]}"),
+            ["${Provider.Arn}"]
+        );
+        assert_eq!(vals("v: !Sub 'repo:${Org}/app:*'"), ["repo:${Org}/app:*"]);
+        assert_eq!(
+            vals("v: !Join ['', ['repo:', !Ref Org, '/*']]"),
+            ["repo:${Org}/*"]
+        );
+        assert_eq!(
+            vals("v: !If [Prod, 'repo:a/b:ref:refs/heads/main', 'repo:a/*']"),
+            ["repo:a/b:ref:refs/heads/main", "repo:a/*"]
+        );
+        assert_eq!(vals("v: [a, !Ref B]"), ["a", "${B}"]);
+    }
+}

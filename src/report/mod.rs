@@ -1,0 +1,97 @@
+//! Renderers. Each takes the finished [`Report`] and writes one format; none
+//! of them looks at the scanned tree again.
+
+use crate::finding::{Reported, Severity};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+mod concise;
+mod full;
+mod github;
+mod json;
+mod sarif;
+
+/// Output formats of `shiplint check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Full,
+    Concise,
+    Json,
+    Sarif,
+    Github,
+}
+
+/// What a rule says about itself: from its `rules/<id>.md`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleInfo {
+    pub id: &'static str,
+    pub family: String,
+    pub severity: Severity,
+    pub tags: Vec<String>,
+    pub cwe: Option<String>,
+    /// One line: what the rule flags.
+    pub summary: String,
+    /// One line: how to fix it.
+    pub fix: String,
+    /// The whole Markdown document, front matter removed.
+    pub markdown: String,
+    pub help_uri: String,
+}
+
+/// A file the scan did not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Notice {
+    pub path: String,
+    pub reason: String,
+}
+
+/// A file's text as reporters may show it: secrets already masked.
+#[derive(Debug, Clone)]
+pub struct ShownFile {
+    pub path: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub files_scanned: usize,
+    /// Reported findings by severity (every severity present, zero or not).
+    pub by_severity: BTreeMap<Severity, usize>,
+    /// Findings silenced by inline comments or configuration.
+    pub suppressed: usize,
+    /// Findings already recorded in the baseline.
+    pub baselined: usize,
+}
+
+/// Everything a renderer needs.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Sorted by path, line, column, rule, message.
+    pub findings: Vec<Reported>,
+    /// Indexed by `Place::location.file`.
+    pub files: Vec<ShownFile>,
+    /// Every rule in the catalogue (SARIF lists them all).
+    pub rules: Vec<RuleInfo>,
+    pub notices: Vec<Notice>,
+    pub summary: Summary,
+    pub tool_version: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderOptions {
+    pub color: bool,
+}
+
+/// Renders `report` as `format`.
+pub fn render(report: &Report, format: Format, options: RenderOptions) -> String {
+    match format {
+        Format::Full => full::render(report, options),
+        Format::Concise => concise::render(report),
+        Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Github => github::render(report),
+    }
+}
+
+#[cfg(test)]
+mod tests;
