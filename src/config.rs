@@ -624,7 +624,9 @@ fn expand(pattern: &str) -> Vec<String> {
     }
 }
 
-fn compile(patterns: &[String]) -> Result<GlobSet, globset::Error> {
+/// Compiles globs with the conventions of [`expand`]; `--include` and
+/// `--exclude` use it too, so globs mean the same everywhere.
+pub fn compile(patterns: &[String]) -> Result<GlobSet, globset::Error> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
         for glob in expand(pattern) {

@@ -10,7 +10,7 @@ use crate::rules::{self, Context, RULES, UNUSED_SUPPRESSION};
 use crate::source::SourceFile;
 use crate::suppress::{self, Suppression};
 use crate::syntax::{Limits, Route};
-use globset::{GlobSet, GlobSetBuilder};
+use globset::GlobSet;
 use rayon::prelude::*;
 use std::path::PathBuf;
 
@@ -35,7 +35,7 @@ pub struct ScanOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
-    #[error("invalid glob {0:?}: {1}")]
+    #[error("invalid glob in {0:?}: {1}")]
     Glob(String, String),
     #[error("cannot start worker threads: {0}")]
     Threads(String),
@@ -129,29 +129,9 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
     })
 }
 
-/// Compiles user globs with two conveniences: a pattern without `/` matches a
-/// file name at any depth, and a pattern also matches everything below a
-/// directory it names.
-pub fn globs(patterns: &[String]) -> Result<GlobSet, ScanError> {
-    let mut builder = GlobSetBuilder::new();
-    for pattern in patterns {
-        let trimmed = pattern.trim_start_matches("./").trim_end_matches('/');
-        let mut variants = vec![trimmed.to_owned(), format!("{trimmed}/**")];
-        if !trimmed.contains('/') {
-            variants.push(format!("**/{trimmed}"));
-            variants.push(format!("**/{trimmed}/**"));
-        }
-        for variant in variants {
-            let glob = globset::GlobBuilder::new(&variant)
-                .literal_separator(true)
-                .build()
-                .map_err(|e| ScanError::Glob(pattern.clone(), e.kind().to_string()))?;
-            builder.add(glob);
-        }
-    }
-    builder
-        .build()
-        .map_err(|e| ScanError::Glob(patterns.join(","), e.to_string()))
+fn globs(patterns: &[String]) -> Result<GlobSet, ScanError> {
+    crate::config::compile(patterns)
+        .map_err(|e| ScanError::Glob(patterns.join(","), e.kind().to_string()))
 }
 
 fn matches(set: &GlobSet, path: &str) -> bool {
@@ -190,10 +170,16 @@ impl<'a> Selection<'a> {
 
     fn severity(&self, rule: &RuleInfo, rel: &str, finding: Option<Severity>) -> Severity {
         let config = &self.options.config;
-        let mut severity = config.severity.get(rule.id).copied();
+        // The most specific key wins: rule id, then family, then "all".
+        let pick = |map: &std::collections::BTreeMap<String, Severity>| {
+            [rule.id, rule.family.as_str(), "all"]
+                .iter()
+                .find_map(|k| map.get(*k).copied())
+        };
+        let mut severity = pick(&config.severity);
         for o in config.overrides_for(rel) {
-            if let Some(s) = o.severity.get(rule.id) {
-                severity = Some(*s);
+            if let Some(s) = pick(&o.severity) {
+                severity = Some(s);
             }
         }
         severity.or(finding).unwrap_or(rule.severity)
