@@ -11,12 +11,14 @@ use std::path::Path;
 struct Example {
     rule: &'static str,
     bad: bool,
-    file: String,
-    code: String,
+    /// (file name, content): the example itself, last, after any companion
+    /// files (a `shiplint.toml` block applies to the next example).
+    files: Vec<(String, String)>,
 }
 
 fn examples(rule: &'static str, markdown: &str) -> Vec<Example> {
     let mut out = Vec::new();
+    let mut pending: Vec<(bool, String, String)> = Vec::new();
     let mut lines = markdown.lines();
     while let Some(line) = lines.next() {
         let Some(info) = line.strip_prefix("```") else {
@@ -34,14 +36,21 @@ fn examples(rule: &'static str, markdown: &str) -> Vec<Example> {
             code.push_str(line);
             code.push('\n');
         }
-        if let (true, Some(file)) = (bad || good, file) {
-            out.push(Example {
-                rule,
-                bad,
-                file: file.to_owned(),
-                code,
-            });
+        let Some(file) = file.filter(|_| bad || good) else {
+            continue;
+        };
+        if file == "shiplint.toml" {
+            pending.push((bad, file.to_owned(), code));
+            continue;
         }
+        let mut files: Vec<(String, String)> = pending
+            .iter()
+            .filter(|(b, _, _)| *b == bad)
+            .map(|(_, f, c)| (f.clone(), c.clone()))
+            .collect();
+        pending.retain(|(b, _, _)| *b != bad);
+        files.push((file.to_owned(), code));
+        out.push(Example { rule, bad, files });
     }
     out
 }
@@ -84,15 +93,25 @@ fn document_examples_fire_and_stay_silent_as_they_say() {
         let info = rules::info(r.id).expect("catalogued");
         for (i, example) in examples(r.id, &info.markdown).into_iter().enumerate() {
             let dir = tempfile::tempdir().expect("tempdir");
-            let path = dir.path().join(&example.file);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).expect("mkdir");
+            for (file, code) in &example.files {
+                let path = dir.path().join(file);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).expect("mkdir");
+                }
+                std::fs::write(&path, code).expect("write");
             }
-            std::fs::write(&path, &example.code).expect("write");
+            let config_path = dir.path().join("shiplint.toml");
+            let config = if config_path.exists() {
+                shiplint::config::load(&config_path, &rules::is_selector)
+                    .expect("example config loads")
+            } else {
+                Config::default()
+            };
+            let name = &example.files.last().expect("an example file").0;
             let report = scan(&ScanOptions {
                 paths: vec![dir.path().to_path_buf()],
                 threads: 1,
-                config: Config::default(),
+                config,
                 ignore_comments: true,
                 ..ScanOptions::default()
             })
@@ -104,14 +123,14 @@ fn document_examples_fire_and_stay_silent_as_they_say() {
                 .collect();
             if example.bad && fired.is_empty() {
                 failures.push(format!(
-                    "{} example {i} ({}): bad example did not fire",
-                    r.id, example.file
+                    "{} example {i} ({name}): bad example did not fire",
+                    r.id
                 ));
             }
             if !example.bad && !fired.is_empty() {
                 failures.push(format!(
-                    "{} example {i} ({}): good example fired: {}",
-                    r.id, example.file, fired[0].message
+                    "{} example {i} ({name}): good example fired: {}",
+                    r.id, fired[0].message
                 ));
             }
         }

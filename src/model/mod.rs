@@ -4,7 +4,9 @@
 //! of every value so rules can point at it.
 
 pub mod iam;
+pub mod oidc;
 pub mod policy;
+pub mod trust;
 pub mod value;
 
 use std::sync::OnceLock;

@@ -12,6 +12,9 @@ use std::sync::OnceLock;
 
 mod artifacts;
 mod engine;
+mod iam;
+mod oidc;
+mod trust;
 
 pub use engine::{DUPLICATE_KEY, PARSE_ERROR, UNUSED_SUPPRESSION};
 
@@ -48,6 +51,20 @@ macro_rules! registry {
 }
 
 registry! {
+    "oidc-subject-missing" => oidc::SubjectMissing,
+    "oidc-subject-any-owner" => oidc::SUBJECT_ANY_OWNER,
+    "oidc-subject-any-repo" => oidc::SUBJECT_ANY_REPO,
+    "oidc-subject-any-ref" => oidc::SUBJECT_ANY_REF,
+    "oidc-subject-pull-request" => oidc::SUBJECT_PULL_REQUEST,
+    "oidc-condition-absent-tolerant" => oidc::AbsentTolerant,
+    "oidc-audience-missing" => oidc::AudienceMissing,
+    "oidc-issuer-key-mismatch" => oidc::IssuerKeyMismatch,
+    "oidc-wildcard-in-string-equals" => oidc::WildcardInStringEquals,
+    "trust-principal-public" => trust::PrincipalPublic,
+    "trust-not-principal" => trust::NotPrincipal,
+    "trust-external-account-no-external-id" => trust::ExternalAccountNoExternalId,
+    "iam-passrole-wildcard" => iam::PassRoleWildcard,
+    "iam-wildcard-action" => iam::WildcardAction,
     "imagedefinitions-shape" => artifacts::ImageDefinitionsShape,
     "imagedetail-shape" => artifacts::ImageDetailShape,
     "parse-error" => engine::ParseErrorRule,

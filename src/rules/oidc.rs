@@ -1,0 +1,363 @@
+//! OIDC federation in role trust policies.
+
+use super::{Context, Rule};
+use crate::finding::{Finding, Severity};
+use crate::model::iam;
+use crate::model::oidc::{Grade, IssuerKind};
+use crate::model::policy::PolicyRole;
+use crate::model::trust::{ClaimState, Federated, federated, has_wildcard};
+
+/// Adds the "trusted issuer" related locations every OIDC finding carries.
+fn with_context(finding: Finding, f: &Federated<'_>) -> Finding {
+    let mut finding = finding;
+    if finding.location != f.principal_location() {
+        finding = finding.related(f.principal_location(), "federated principal trusted here");
+    }
+    if let Some((file, provider)) = f.provider {
+        finding = finding.related(file.at(provider.span), "identity provider declared here");
+    }
+    finding
+}
+
+/// "role X" / "this role", for messages.
+fn who(f: &Federated<'_>) -> String {
+    f.policy
+        .owner
+        .as_ref()
+        .map_or_else(|| "this role".to_owned(), |o| o.description.clone())
+}
+
+pub struct SubjectMissing;
+pub const SUBJECT_MISSING: &str = "oidc-subject-missing";
+
+impl Rule for SubjectMissing {
+    fn check_workspace(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        for f in federated(cx.files) {
+            let Some(issuer) = f.effective_issuer() else {
+                continue;
+            };
+            if !issuer.is_shared() || !f.mismatched_keys().is_empty() {
+                continue;
+            }
+            // Cognito's tenant is the identity pool, pinned by `aud`.
+            let claim = if issuer.kind == IssuerKind::Cognito {
+                "aud"
+            } else {
+                "sub"
+            };
+            if !matches!(f.claim_state(claim), ClaimState::Missing)
+                || f.tenant_pinned()
+                || !f.deny_narrowing(claim).is_empty()
+            {
+                continue;
+            }
+            let key = f.claim_key(claim).unwrap_or_default();
+            let message = format!(
+                "{} trusts {} with no \"{key}\" condition: {} can assume it",
+                who(&f),
+                issuer.name(),
+                issuer.everyone()
+            );
+            let help = match issuer.kind {
+                IssuerKind::GitHub => format!(
+                    "add a condition \"StringEquals\": {{\"{key}\": \"repo:OWNER/REPO:ref:refs/heads/main\"}} (or an environment)"
+                ),
+                IssuerKind::Cognito => format!(
+                    "add a condition \"StringEquals\": {{\"{key}\": \"<identity pool id>\"}}"
+                ),
+                _ => format!("add a condition that pins \"{key}\" to your own project and ref"),
+            };
+            out.push(with_context(
+                Finding::new(SUBJECT_MISSING, f.principal_location(), message).help(help),
+                &f,
+            ));
+        }
+    }
+}
+
+/// The four grades of a too-broad subject, one rule each.
+pub struct SubjectGrade {
+    rule: &'static str,
+    accepts: fn(Grade) -> bool,
+}
+
+pub const SUBJECT_ANY_OWNER: SubjectGrade = SubjectGrade {
+    rule: "oidc-subject-any-owner",
+    accepts: |g| g == Grade::AnyOwner,
+};
+pub const SUBJECT_ANY_REPO: SubjectGrade = SubjectGrade {
+    rule: "oidc-subject-any-repo",
+    accepts: |g| g == Grade::AnyRepo,
+};
+pub const SUBJECT_ANY_REF: SubjectGrade = SubjectGrade {
+    rule: "oidc-subject-any-ref",
+    accepts: |g| matches!(g, Grade::AnyRef { .. }),
+};
+pub const SUBJECT_PULL_REQUEST: SubjectGrade = SubjectGrade {
+    rule: "oidc-subject-pull-request",
+    accepts: |g| g == Grade::PullRequest,
+};
+
+impl Rule for SubjectGrade {
+    fn check_workspace(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        for f in federated(cx.files) {
+            let Some(issuer) = f.effective_issuer() else {
+                continue;
+            };
+            if !f.mismatched_keys().is_empty() {
+                continue;
+            }
+            let Some((grade, values)) = f.subject_grade() else {
+                continue;
+            };
+            if !(self.accepts)(grade) {
+                continue;
+            }
+            let role = who(&f);
+            for value in values {
+                let pattern = &value.text;
+                let (message, severity) = match grade {
+                    Grade::AnyOwner => (
+                        format!(
+                            "sub condition \"{pattern}\" admits subjects of other owners: {} can assume {role}",
+                            issuer.everyone()
+                        ),
+                        None,
+                    ),
+                    Grade::AnyRepo => (
+                        format!(
+                            "sub condition \"{pattern}\" lets every repository of {} assume {role}",
+                            owner_of(pattern)
+                        ),
+                        None,
+                    ),
+                    Grade::AnyRef {
+                        admits_pull_request: true,
+                    } => (
+                        format!(
+                            "sub condition \"{pattern}\" admits every ref, environment and pull request of the repository: unreviewed code can assume {role}"
+                        ),
+                        Some(Severity::High),
+                    ),
+                    Grade::AnyRef {
+                        admits_pull_request: false,
+                    } => (
+                        format!(
+                            "sub condition \"{pattern}\" admits any branch, tag or environment of the repository: anyone who can push one can assume {role}"
+                        ),
+                        None,
+                    ),
+                    Grade::PullRequest => (
+                        format!(
+                            "sub condition \"{pattern}\" trusts pull requests: code proposed in a pull request, not yet reviewed, can assume {role}"
+                        ),
+                        None,
+                    ),
+                    Grade::Pinned => continue,
+                };
+                let help = match issuer.kind {
+                    IssuerKind::GitHub => {
+                        "pin the owner, repository and a protected branch or environment: \"repo:OWNER/REPO:ref:refs/heads/main\" or \"repo:OWNER/REPO:environment:production\""
+                    }
+                    IssuerKind::GitLab => {
+                        "pin the full subject with StringEquals: \"project_path:GROUP/PROJECT:ref_type:branch:ref:main\""
+                    }
+                    IssuerKind::TerraformCloud => {
+                        "pin organization, project, workspace and run phase: \"organization:ORG:project:PROJ:workspace:WS:run_phase:apply\""
+                    }
+                    _ => "pin the subject to your own project and a protected ref",
+                };
+                let mut finding =
+                    Finding::new(self.rule, f.file.at(value.span), message).help(help);
+                if let Some(severity) = severity {
+                    finding = finding.severity(severity);
+                }
+                out.push(with_context(finding, &f));
+            }
+        }
+    }
+}
+
+/// `acme` from `repo:acme/*`, for messages.
+fn owner_of(pattern: &str) -> String {
+    let rest = pattern
+        .split_once("repo:")
+        .or_else(|| pattern.split_once("project_path:"))
+        .or_else(|| pattern.split_once("organization:"))
+        .map_or(pattern, |(_, r)| r);
+    let end = rest.find(['/', ':', '*', '?']).unwrap_or(rest.len());
+    let owner = &rest[..end];
+    if owner.is_empty() {
+        "the owner".into()
+    } else {
+        owner.into()
+    }
+}
+
+pub struct AbsentTolerant;
+pub const ABSENT_TOLERANT: &str = "oidc-condition-absent-tolerant";
+
+impl Rule for AbsentTolerant {
+    fn check_workspace(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        for f in federated(cx.files) {
+            if f.effective_issuer().is_none() {
+                continue;
+            }
+            for claim in ["sub", "aud"] {
+                let ClaimState::AbsentTolerant {
+                    condition,
+                    pinned_otherwise,
+                } = f.claim_state(claim)
+                else {
+                    continue;
+                };
+                let op = &condition.operator;
+                let why = if op.negated {
+                    "in an Allow admits every value it does not list, and a token without the claim"
+                } else if op.base == "null" {
+                    "only asserts that the claim is present, not what it holds"
+                } else {
+                    "is true when the token has no such claim"
+                };
+                let message = format!(
+                    "\"{}\" on \"{}\" {why}: {} is not really constrained",
+                    op.text, condition.key.text, claim
+                );
+                let mut finding =
+                    Finding::new(ABSENT_TOLERANT, f.file.at(op.span), message).help(format!(
+                        "use a plain StringEquals or StringLike on \"{}\"",
+                        condition.key.text
+                    ));
+                if pinned_otherwise {
+                    finding = finding.severity(Severity::Medium);
+                }
+                out.push(with_context(finding, &f));
+            }
+        }
+    }
+}
+
+pub struct AudienceMissing;
+pub const AUDIENCE_MISSING: &str = "oidc-audience-missing";
+
+impl Rule for AudienceMissing {
+    fn check_workspace(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        for f in federated(cx.files) {
+            let Some(issuer) = f.effective_issuer() else {
+                continue;
+            };
+            let relevant =
+                issuer.expected_audience().is_some() || issuer.kind == IssuerKind::GitLab;
+            if !relevant || !f.mismatched_keys().is_empty() {
+                continue;
+            }
+            let expected = issuer.expected_audience().unwrap_or("your audience");
+            let key = f.claim_key("aud").unwrap_or_default();
+            match f.claim_state("aud") {
+                ClaimState::Missing => out.push(with_context(
+                    Finding::new(
+                        AUDIENCE_MISSING,
+                        f.principal_location(),
+                        format!("{} trusts {} with no \"{key}\" condition: tokens minted for other audiences are accepted", who(&f), issuer.name()),
+                    )
+                    .help(format!("add \"StringEquals\": {{\"{key}\": \"{expected}\"}}")),
+                    &f,
+                )),
+                ClaimState::Constrained { binding } => {
+                    for condition in binding {
+                        for value in &condition.values {
+                            if condition.operator.is_like() && value.text.trim_matches('*').is_empty() {
+                                out.push(with_context(
+                                    Finding::new(
+                                        AUDIENCE_MISSING,
+                                        f.file.at(value.span),
+                                        format!("aud condition \"{}\" admits every audience", value.text),
+                                    )
+                                    .help(format!("pin it: \"StringEquals\": {{\"{key}\": \"{expected}\"}}")),
+                                    &f,
+                                ));
+                            }
+                        }
+                    }
+                }
+                ClaimState::AbsentTolerant { .. } => {}
+            }
+        }
+    }
+}
+
+pub struct IssuerKeyMismatch;
+pub const ISSUER_KEY_MISMATCH: &str = "oidc-issuer-key-mismatch";
+
+impl Rule for IssuerKeyMismatch {
+    fn check_workspace(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        for f in federated(cx.files) {
+            let Some(issuer) = &f.issuer else {
+                continue;
+            };
+            for condition in f.mismatched_keys() {
+                let effect = if condition.operator.tolerates_absence() {
+                    "never applies, and its operator is true when the claim is absent: the role is open to every token of the issuer"
+                } else {
+                    "never applies: no token of the trusted issuer carries it, so the role cannot be assumed"
+                };
+                let claim = condition.key.text.rsplit_once(':').map_or("", |(_, c)| c);
+                let message = format!(
+                    "condition key \"{}\" does not match the trusted issuer \"{}\": it {effect}",
+                    condition.key.text, issuer.key_prefix
+                );
+                out.push(with_context(
+                    Finding::new(ISSUER_KEY_MISMATCH, f.file.at(condition.key.span), message).help(
+                        format!("write the key as \"{}:{claim}\"", issuer.key_prefix),
+                    ),
+                    &f,
+                ));
+            }
+        }
+    }
+}
+
+pub struct WildcardInStringEquals;
+pub const WILDCARD_IN_STRING_EQUALS: &str = "oidc-wildcard-in-string-equals";
+
+impl Rule for WildcardInStringEquals {
+    fn check_file(
+        &self,
+        _cx: &Context<'_>,
+        file: &crate::source::SourceFile,
+        out: &mut Vec<Finding>,
+    ) {
+        for policy in &iam::of(file).policies {
+            if policy.role != PolicyRole::Trust {
+                continue;
+            }
+            for statement in &policy.statements {
+                for condition in &statement.conditions {
+                    let op = &condition.operator;
+                    if !op.base.starts_with("stringequals") {
+                        continue;
+                    }
+                    for value in condition.values.iter().filter(|v| has_wildcard(&v.text)) {
+                        let like = if op.negated {
+                            "StringNotLike"
+                        } else {
+                            "StringLike"
+                        };
+                        out.push(
+                            Finding::new(
+                                WILDCARD_IN_STRING_EQUALS,
+                                file.at(value.span),
+                                format!(
+                                    "\"{}\" under {} is matched literally: the condition only matches a value with a real \"*\" or \"?\"",
+                                    value.text, op.text
+                                ),
+                            )
+                            .help(format!("use {like} if the wildcard is meant, or remove it"))
+                            .related(file.at(op.span), "operator"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
