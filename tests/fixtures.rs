@@ -47,6 +47,20 @@ fn fixtures_report_exactly_what_they_expect() {
             .lines()
             .map(|l| format!("{}\n", l.strip_prefix(&prefix).unwrap_or(l)))
             .collect();
+        // Files named fire-* must be reported, files named silent-* must not.
+        for entry in std::fs::read_dir(&dir)
+            .expect("fixture dir")
+            .filter_map(|e| e.ok())
+        {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let reported = actual.lines().any(|l| l.starts_with(&format!("{name}:")));
+            if name.starts_with("fire-") && !reported {
+                failures.push(format!("{}: {name} is not reported", dir.display()));
+            }
+            if name.starts_with("silent-") && reported {
+                failures.push(format!("{}: {name} is reported", dir.display()));
+            }
+        }
         let expected_path = dir.join(".expected");
         if update {
             std::fs::write(&expected_path, &actual).expect("write .expected");

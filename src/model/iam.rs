@@ -234,7 +234,7 @@ impl Cx<'_> {
                 }
                 ("data", "aws_iam_policy_document") => {
                     let owner = Some(Owner {
-                        description: format!("data.{address}"),
+                        description: format!("roles using data.{address}"),
                         span: name.span,
                     });
                     model

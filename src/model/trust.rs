@@ -321,10 +321,10 @@ impl<'a> Federated<'a> {
         }
         // Conditions AND: the tightest one binds.
         let (mut grade, values) = candidates.into_iter().max_by_key(|(g, _)| *g)?;
-        if let Some(tenant) = self.tenant_grade() {
-            if tenant > grade {
-                grade = tenant;
-            }
+        if let Some(tenant) = self.tenant_grade()
+            && tenant > grade
+        {
+            grade = tenant;
         }
         Some((grade, values))
     }

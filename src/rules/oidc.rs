@@ -185,7 +185,20 @@ fn owner_of(pattern: &str) -> String {
         .or_else(|| pattern.split_once("project_path:"))
         .or_else(|| pattern.split_once("organization:"))
         .map_or(pattern, |(_, r)| r);
-    let end = rest.find(['/', ':', '*', '?']).unwrap_or(rest.len());
+    // The owner ends at the first delimiter outside a `${...}` interpolation.
+    let mut depth = 0usize;
+    let mut end = rest.len();
+    for (i, c) in rest.char_indices() {
+        match c {
+            '{' if rest[..i].ends_with('$') => depth += 1,
+            '}' if depth > 0 => depth -= 1,
+            '/' | ':' | '*' | '?' if depth == 0 => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
     let owner = &rest[..end];
     if owner.is_empty() {
         "the owner".into()
