@@ -3,9 +3,14 @@
 //! understand plain documents, CloudFormation and Terraform, and keep the span
 //! of every value so rules can point at it.
 
+pub mod appspec;
+pub mod deployment_group;
+pub mod fields;
 pub mod iam;
 pub mod oidc;
+pub mod pipeline;
 pub mod policy;
+pub mod taskdef;
 pub mod trust;
 pub mod value;
 
@@ -15,4 +20,8 @@ use std::sync::OnceLock;
 #[derive(Debug, Default)]
 pub struct Cache {
     pub(crate) iam: OnceLock<iam::IamModel>,
+    pub(crate) appspec: OnceLock<Option<appspec::AppSpec>>,
+    pub(crate) deployment_group: OnceLock<deployment_group::DeploymentGroupModel>,
+    pub(crate) pipeline: OnceLock<pipeline::PipelineModel>,
+    pub(crate) taskdef: OnceLock<taskdef::TaskDefModel>,
 }
