@@ -302,9 +302,21 @@ fn conditions_from(node: &Node) -> Vec<Condition> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for op in operators {
+    // A repeated operator or key (reported by duplicate-key): judge the one
+    // most parsers keep, the last.
+    let last = |entries: &'_ [crate::syntax::Entry], i: usize| {
+        !entries[i + 1..].iter().any(|e| e.key.text == entries[i].key.text)
+    };
+    for (i, op) in operators.iter().enumerate() {
+        if !last(operators, i) {
+            continue;
+        }
         let operator = Operator::parse(&op.key.text, op.key.span);
-        for key in op.value.entries().unwrap_or(&[]) {
+        let keys = op.value.entries().unwrap_or(&[]);
+        for (j, key) in keys.iter().enumerate() {
+            if !last(keys, j) {
+                continue;
+            }
             out.push(Condition {
                 operator: operator.clone(),
                 key: Val::new(key.key.text.clone(), key.key.span),
