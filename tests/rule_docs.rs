@@ -39,7 +39,9 @@ fn examples(rule: &'static str, markdown: &str) -> Vec<Example> {
         let Some(file) = file.filter(|_| bad || good) else {
             continue;
         };
-        if file == "shiplint.toml" {
+        // `shiplint.toml` and blocks marked `companion` go with the next
+        // example of the same kind (cross-file rules need two files).
+        if file == "shiplint.toml" || words.contains(&"companion") {
             pending.push((bad, file.to_owned(), code));
             continue;
         }

@@ -13,6 +13,7 @@ pub mod policy;
 pub mod taskdef;
 pub mod trust;
 pub mod value;
+pub mod written;
 
 use std::sync::OnceLock;
 

@@ -41,7 +41,8 @@ pub struct Action {
 
 impl Action {
     fn is(v: &Option<Val>, want: &str) -> bool {
-        v.as_ref().is_some_and(|v| v.text.eq_ignore_ascii_case(want))
+        v.as_ref()
+            .is_some_and(|v| v.text.eq_ignore_ascii_case(want))
     }
 
     pub fn is_category(&self, category: &str) -> bool {
@@ -100,6 +101,7 @@ pub struct Pipeline {
     pub label: String,
     /// Where it is declared.
     pub span: Span,
+    pub role_arn: Option<Val>,
     pub stores: Vec<Store>,
     pub stages: Vec<Stage>,
 }
@@ -193,15 +195,15 @@ pub fn read(body: &Node, label: String, span: Span) -> Pipeline {
     Pipeline {
         label,
         span,
+        role_arn: fields::val(body, &["roleArn"]),
         stores,
         stages,
     }
 }
 
 fn store(node: &Node, span: Span, region: Option<Val>) -> Store {
-    let key = fields::get(node, &["encryptionKey"]).and_then(|k| {
-        fields::val(k, &["id"]).or_else(|| Some(Val::new("", k.span)))
-    });
+    let key = fields::get(node, &["encryptionKey"])
+        .and_then(|k| fields::val(k, &["id"]).or_else(|| Some(Val::new("", k.span))));
     Store {
         span,
         encryption_key: key,
@@ -270,7 +272,10 @@ mod tests {
                         a.category.as_ref().map_or("", |v| v.text.as_str()),
                         a.provider.as_ref().map_or("", |v| v.text.as_str()),
                         a.inputs.iter().map(|v| v.text.as_str()).collect::<Vec<_>>(),
-                        a.outputs.iter().map(|v| v.text.as_str()).collect::<Vec<_>>(),
+                        a.outputs
+                            .iter()
+                            .map(|v| v.text.as_str())
+                            .collect::<Vec<_>>(),
                         a.config_value("FileName").map(|v| v.text.as_str()),
                     )
                 });

@@ -11,9 +11,11 @@ use crate::source::SourceFile;
 use std::sync::OnceLock;
 
 mod artifacts;
+mod deploy;
 mod engine;
 mod iam;
 mod oidc;
+mod pipeline;
 mod trust;
 
 pub use engine::{DUPLICATE_KEY, PARSE_ERROR, UNUSED_SUPPRESSION};
@@ -67,6 +69,16 @@ registry! {
     "iam-wildcard-action" => iam::WildcardAction,
     "imagedefinitions-shape" => artifacts::ImageDefinitionsShape,
     "imagedetail-shape" => artifacts::ImageDetailShape,
+    "image-container-name-mismatch" => artifacts::ImageContainerNameMismatch,
+    "appspec-invalid" => artifacts::AppSpecInvalid,
+    "image-tag-mutable" => artifacts::ImageTagMutable,
+    "pipeline-prod-without-approval" => pipeline::ProdWithoutApproval,
+    "pipeline-artifact-store-default-key" => pipeline::ArtifactStoreDefaultKey,
+    "pipeline-prod-rolling-ecs" => pipeline::ProdRollingEcs,
+    "pipeline-oauth-source" => pipeline::OauthSource,
+    "pipeline-artifact-file-missing" => pipeline::ArtifactFileMissing,
+    "deployment-group-no-auto-rollback" => deploy::NoAutoRollback,
+    "deployment-all-at-once-prod" => deploy::AllAtOnceProd,
     "parse-error" => engine::ParseErrorRule,
     "duplicate-key" => engine::DuplicateKey,
     "unused-suppression" => engine::UnusedSuppression,

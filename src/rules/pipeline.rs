@@ -1,0 +1,469 @@
+//! CodePipeline rules: approvals before production, artifact store
+//! encryption, blue/green for production ECS, legacy GitHub sources, and files
+//! a deploy action needs that its build never packages.
+
+use super::{Context, Rule};
+use crate::finding::{Finding, Severity};
+use crate::model::fields::{self, cfn_resources, is_prod, tf_resources};
+use crate::model::pipeline::{self, Action, Pipeline, Stage};
+use crate::model::value::{Val, value, values};
+use crate::source::{FileKind, SourceFile};
+use crate::syntax::{Node, Span, Syntax};
+
+/// True when the stage or the action names production, or the action
+/// deploys to a production target. Returns the value that says so.
+fn prod_marker<'a>(stage: &'a Stage, action: &'a Action) -> Option<&'a Val> {
+    if is_prod(&stage.name.text) {
+        return Some(&stage.name);
+    }
+    if is_prod(&action.name.text) {
+        return Some(&action.name);
+    }
+    action.targets().find(|v| is_prod(&v.text))
+}
+
+/// `pipeline-prod-without-approval`.
+pub struct ProdWithoutApproval;
+
+impl Rule for ProdWithoutApproval {
+    fn check_file(&self, _cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
+        for p in &pipeline::of(file).pipelines {
+            for (i, stage) in p.stages.iter().enumerate() {
+                let approved_before = p.stages[..i]
+                    .iter()
+                    .any(|s| s.actions.iter().any(Action::is_approval));
+                if approved_before {
+                    continue;
+                }
+                let found = stage.actions.iter().find_map(|a| {
+                    if !a.is_category("Deploy") {
+                        return None;
+                    }
+                    let marker = prod_marker(stage, a)?;
+                    let order = a.run_order.unwrap_or(1);
+                    let approved_here = stage
+                        .actions
+                        .iter()
+                        .any(|b| b.is_approval() && b.run_order.unwrap_or(1) < order);
+                    (!approved_here).then_some(marker)
+                });
+                if let Some(marker) = found {
+                    out.push(Finding::new(
+                        "pipeline-prod-without-approval",
+                        file.at(marker.span),
+                        format!(
+                            "stage \"{}\" deploys to production with no manual approval before it: add a Manual approval action in an earlier stage",
+                            stage.name.text
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// `pipeline-artifact-store-default-key`.
+pub struct ArtifactStoreDefaultKey;
+
+fn account(arn: &Val) -> Option<&str> {
+    if arn.is_dynamic() {
+        return None;
+    }
+    arn.text
+        .split(':')
+        .nth(4)
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Why the pipeline needs a customer-managed key beyond good practice.
+fn crosses(p: &Pipeline) -> Option<&'static str> {
+    if p.stores.len() > 1 || p.actions().any(|(_, _, a)| a.region.is_some()) {
+        return Some("cross-region");
+    }
+    let own = p.role_arn.as_ref().and_then(account);
+    let other = p
+        .actions()
+        .filter_map(|(_, _, a)| a.role_arn.as_ref().and_then(account))
+        .any(|a| own.is_some_and(|o| o != a));
+    other.then_some("cross-account")
+}
+
+impl Rule for ArtifactStoreDefaultKey {
+    fn check_file(&self, _cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
+        for p in &pipeline::of(file).pipelines {
+            let crossing = crosses(p);
+            for store in &p.stores {
+                if store.encryption_key.is_some() {
+                    continue;
+                }
+                let region = store
+                    .region
+                    .as_ref()
+                    .map_or(String::new(), |r| format!(" ({})", r.text));
+                let mut finding = Finding::new(
+                    "pipeline-artifact-store-default-key",
+                    file.at(store.span),
+                    match crossing {
+                        Some(how) => format!(
+                            "artifact store{region} has no encryptionKey, and the pipeline has a {how} action that cannot read artifacts under the AWS-managed S3 key: set a customer-managed KMS key"
+                        ),
+                        None => format!(
+                            "artifact store{region} has no encryptionKey: artifacts use the AWS-managed S3 key; set a customer-managed KMS key"
+                        ),
+                    },
+                );
+                if crossing.is_some() {
+                    finding = finding.severity(Severity::High);
+                }
+                out.push(finding);
+            }
+        }
+    }
+}
+
+/// `pipeline-prod-rolling-ecs`.
+pub struct ProdRollingEcs;
+
+impl Rule for ProdRollingEcs {
+    fn check_file(&self, _cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
+        for p in &pipeline::of(file).pipelines {
+            for (_, stage, a) in p.actions() {
+                if !(a.is_category("Deploy") && a.is_provider("ECS")) {
+                    continue;
+                }
+                let (Some(provider), Some(_)) = (&a.provider, prod_marker(stage, a)) else {
+                    continue;
+                };
+                out.push(Finding::new(
+                    "pipeline-prod-rolling-ecs",
+                    file.at(provider.span),
+                    format!(
+                        "production action \"{}\" deploys with the rolling \"ECS\" provider: use CodeDeployToECS (blue/green) for a tested switch and instant rollback",
+                        a.name.text
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// `pipeline-oauth-source`.
+pub struct OauthSource;
+
+impl Rule for OauthSource {
+    fn check_file(&self, _cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
+        for p in &pipeline::of(file).pipelines {
+            for (_, _, a) in p.actions() {
+                let Some(provider) = &a.provider else {
+                    continue;
+                };
+                let token = a.config("OAuthToken");
+                let third_party = a
+                    .owner
+                    .as_ref()
+                    .is_some_and(|o| o.text.eq_ignore_ascii_case("ThirdParty"));
+                if !(a.is_category("Source")
+                    && a.is_provider("GitHub")
+                    && (third_party || token.is_some()))
+                {
+                    continue;
+                }
+                let mut finding = Finding::new(
+                    "pipeline-oauth-source",
+                    file.at(provider.span),
+                    format!(
+                        "source action \"{}\" uses the GitHub version 1 provider with an OAuth token: use a CodeStarSourceConnection (CodeConnections) connection",
+                        a.name.text
+                    ),
+                );
+                if let Some(t) = token {
+                    finding = finding.related(file.at(t.key_span), "long-lived OAuth token");
+                }
+                out.push(finding);
+            }
+        }
+    }
+}
+
+/// `pipeline-artifact-file-missing`.
+pub struct ArtifactFileMissing;
+
+const ID_FILE: &str = "pipeline-artifact-file-missing";
+
+/// A file a deploy action reads from an input artifact.
+struct Needed<'a> {
+    artifact: &'a str,
+    file: String,
+    /// Where the action names the file (or, for a default, the artifact).
+    at: Span,
+}
+
+fn needed(a: &Action) -> Vec<Needed<'_>> {
+    let mut out = Vec::new();
+    if !a.is_category("Deploy") {
+        return out;
+    }
+    if a.is_provider("ECS") {
+        let Some(input) = a.inputs.first().filter(|v| !v.is_dynamic()) else {
+            return out;
+        };
+        match a.config_value("FileName") {
+            Some(f) if f.is_dynamic() => {}
+            Some(f) => out.push(Needed {
+                artifact: &input.text,
+                file: f.text.clone(),
+                at: f.span,
+            }),
+            None => out.push(Needed {
+                artifact: &input.text,
+                file: "imagedefinitions.json".into(),
+                at: a.provider.as_ref().map_or(input.span, |p| p.span),
+            }),
+        }
+    } else if a.is_provider("CodeDeployToECS") {
+        for (artifact_key, path_key, default) in [
+            (
+                "TaskDefinitionTemplateArtifact",
+                "TaskDefinitionTemplatePath",
+                "taskdef.json",
+            ),
+            (
+                "AppSpecTemplateArtifact",
+                "AppSpecTemplatePath",
+                "appspec.yaml",
+            ),
+            ("Image1ArtifactName", "", "imageDetail.json"),
+        ] {
+            let Some(artifact) = a.config_value(artifact_key).filter(|v| !v.is_dynamic()) else {
+                continue;
+            };
+            match a.config_value(path_key) {
+                Some(p) if p.is_dynamic() => {}
+                Some(p) => out.push(Needed {
+                    artifact: &artifact.text,
+                    file: p.text.clone(),
+                    at: p.span,
+                }),
+                None => out.push(Needed {
+                    artifact: &artifact.text,
+                    file: default.into(),
+                    at: artifact.span,
+                }),
+            }
+        }
+    }
+    out
+}
+
+/// The `artifacts` section of a buildspec, read straight from its document.
+struct BuildspecArtifacts {
+    files: Vec<Val>,
+    /// The `files` key (or `artifacts`, or the document start) for "related".
+    span: Span,
+    discard_paths: bool,
+    /// Something makes the content unknowable (secondary artifacts, `$VARS`).
+    unknown: bool,
+}
+
+fn buildspec_artifacts(root: &Node) -> BuildspecArtifacts {
+    let Some(artifacts) = root.entry("artifacts") else {
+        return BuildspecArtifacts {
+            files: Vec::new(),
+            span: Span::new(root.span.start as usize, root.span.start as usize),
+            discard_paths: false,
+            unknown: false,
+        };
+    };
+    let a = &artifacts.value;
+    let files_entry = a.entry("files");
+    let files = files_entry.map(|e| values(&e.value)).unwrap_or_default();
+    let discard_paths = a
+        .get("discard-paths")
+        .and_then(value)
+        .is_some_and(|v| matches!(v.text.to_ascii_lowercase().as_str(), "yes" | "true"));
+    BuildspecArtifacts {
+        unknown: a.get("secondary-artifacts").is_some()
+            || files.iter().any(|f| f.text.contains('$')),
+        files,
+        span: files_entry.map_or(artifacts.key.span, |e| e.key.span),
+        discard_paths,
+    }
+}
+
+/// True when a buildspec `artifacts.files` pattern puts a file at `path` of
+/// the artifact.
+fn packages(pattern: &str, path: &str, discard_paths: bool) -> bool {
+    let pattern = pattern.trim_start_matches("./");
+    let path = path.trim_start_matches("./");
+    let glob = |p: &str, s: &str| {
+        globset::GlobBuilder::new(p)
+            .literal_separator(true)
+            .build()
+            .is_ok_and(|g| g.compile_matcher().is_match(s))
+    };
+    if discard_paths {
+        if path.contains('/') {
+            return false;
+        }
+        let last = pattern.rsplit('/').next().unwrap_or(pattern);
+        return last == "**" || glob(last, path);
+    }
+    glob(pattern, path)
+}
+
+/// The CodeBuild projects declared in the repository: (how pipelines refer
+/// to it, its `BuildSpec` value if any).
+fn projects(cx: &Context<'_>) -> Vec<(Vec<String>, Option<Val>)> {
+    let mut out = Vec::new();
+    for file in cx.files {
+        for root in file.roots() {
+            match file.kind {
+                FileKind::CloudFormation => {
+                    for (id, _, props) in cfn_resources(root, "AWS::CodeBuild::Project") {
+                        let mut refs = vec![format!("${{{id}}}")];
+                        refs.extend(fields::val(props, &["Name"]).map(|v| v.text));
+                        let spec = fields::get(props, &["Source"])
+                            .and_then(|s| fields::val(s, &["BuildSpec"]));
+                        out.push((refs, spec));
+                    }
+                }
+                FileKind::Terraform if file.syntax == Some(Syntax::Hcl) => {
+                    for (name, _, body) in tf_resources(root, "aws_codebuild_project") {
+                        let mut refs = vec![
+                            format!("${{aws_codebuild_project.{name}.name}}"),
+                            format!("${{aws_codebuild_project.{name}.id}}"),
+                        ];
+                        refs.extend(fields::val(&body, &["name"]).map(|v| v.text));
+                        let spec = fields::list(&body, &["source"])
+                            .first()
+                            .and_then(|s| fields::val(s, &["buildspec"]));
+                        out.push((refs, spec));
+                    }
+                }
+                FileKind::CodeBuildProject => {
+                    let body = fields::get(root, &["project"]).unwrap_or(root);
+                    let refs = fields::val(body, &["name"])
+                        .map(|v| v.text)
+                        .into_iter()
+                        .collect();
+                    let spec =
+                        fields::get(body, &["source"]).and_then(|s| fields::val(s, &["buildspec"]));
+                    out.push((refs, spec));
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The buildspec file a CodeBuild action runs, when the repository says.
+fn buildspec_of<'a>(
+    cx: &Context<'a>,
+    projects: &[(Vec<String>, Option<Val>)],
+    action: &Action,
+) -> Option<&'a SourceFile> {
+    let buildspecs: Vec<&SourceFile> = cx
+        .files
+        .iter()
+        .filter(|f| f.kind == FileKind::Buildspec)
+        .collect();
+    let project = action
+        .config_value("ProjectName")
+        .and_then(|name| projects.iter().find(|(refs, _)| refs.contains(&name.text)));
+    let path = match project {
+        // An inline buildspec, or one named by something unknown: out of reach.
+        Some((_, Some(spec))) if spec.is_dynamic() || spec.text.contains('\n') => return None,
+        Some((_, Some(spec))) => spec.text.trim_start_matches("./").to_owned(),
+        Some((_, None)) => "buildspec.yml".to_owned(),
+        None => {
+            return match buildspecs.as_slice() {
+                [only] => Some(only),
+                _ => None,
+            };
+        }
+    };
+    let found: Vec<&&SourceFile> = buildspecs
+        .iter()
+        .filter(|f| f.display == path || f.display.ends_with(&format!("/{path}")))
+        .collect();
+    match found.as_slice() {
+        [only] => Some(only),
+        _ => None,
+    }
+}
+
+impl Rule for ArtifactFileMissing {
+    fn check_workspace(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let projects = projects(cx);
+        for file in cx.files {
+            for p in &pipeline::of(file).pipelines {
+                for (_, _, action) in p.actions() {
+                    for need in needed(action) {
+                        let producer = p
+                            .actions()
+                            .map(|(_, _, a)| a)
+                            .find(|a| a.outputs.iter().any(|o| o.text == need.artifact));
+                        let Some(producer) = producer.filter(|a| a.is_provider("CodeBuild")) else {
+                            continue;
+                        };
+                        let Some(spec) = buildspec_of(cx, &projects, producer) else {
+                            continue;
+                        };
+                        let Some(root) = spec.roots().first() else {
+                            continue;
+                        };
+                        let arts = buildspec_artifacts(root);
+                        if arts.unknown
+                            || arts
+                                .files
+                                .iter()
+                                .any(|f| packages(&f.text, &need.file, arts.discard_paths))
+                        {
+                            continue;
+                        }
+                        out.push(
+                            Finding::new(
+                                ID_FILE,
+                                file.at(need.at),
+                                format!(
+                                    "action \"{}\" reads \"{}\" from artifact \"{}\", but {} never lists it under artifacts.files: add it there",
+                                    action.name.text, need.file, need.artifact, spec.display
+                                ),
+                            )
+                            .related(
+                                spec.at(arts.span),
+                                format!(
+                                    "artifacts of the build that produces \"{}\"",
+                                    need.artifact
+                                ),
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::packages;
+
+    #[test]
+    fn artifact_patterns() {
+        assert!(packages(
+            "imagedefinitions.json",
+            "imagedefinitions.json",
+            false
+        ));
+        assert!(packages("**/*", "imagedefinitions.json", false));
+        assert!(packages("*.json", "imageDetail.json", false));
+        assert!(!packages("build/**/*", "imagedefinitions.json", false));
+        assert!(!packages("deploy/taskdef.json", "taskdef.json", false));
+        assert!(packages("deploy/taskdef.json", "taskdef.json", true));
+        assert!(packages("deploy/*", "appspec.yaml", true));
+        assert!(!packages("deploy/*", "deploy/appspec.yaml", true));
+        assert!(packages("./appspec.yaml", "appspec.yaml", false));
+    }
+}
