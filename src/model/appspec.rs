@@ -48,7 +48,8 @@ impl Platform {
 }
 
 /// EC2 events CodeDeploy runs itself: they cannot take scripts.
-pub const RESERVED_EC2_EVENTS: &[&str] = &["DownloadBundle", "Install", "BlockTraffic", "AllowTraffic"];
+pub const RESERVED_EC2_EVENTS: &[&str] =
+    &["DownloadBundle", "Install", "BlockTraffic", "AllowTraffic"];
 
 /// One ECS `TargetService` resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,8 +218,14 @@ mod tests {
         for s in [upper, lower] {
             assert_eq!(s.platform, Platform::Ecs);
             let t = &s.ecs_targets[0];
-            assert_eq!(t.container_name.as_ref().map(|v| v.text.as_str()), Some("web"));
-            assert_eq!(t.container_port.as_ref().map(|v| v.text.as_str()), Some("80"));
+            assert_eq!(
+                t.container_name.as_ref().map(|v| v.text.as_str()),
+                Some("web")
+            );
+            assert_eq!(
+                t.container_port.as_ref().map(|v| v.text.as_str()),
+                Some("80")
+            );
             assert!(t.task_definition.is_some());
         }
     }

@@ -73,13 +73,12 @@ fn extract(file: &SourceFile) -> DeploymentGroupModel {
                     || "deployment group".into(),
                     |n| format!("deployment group {}", n.text),
                 );
-                let span = fields::entry(body, &["deploymentGroupName"])
-                    .map_or(root.span, |e| e.key.span);
+                let span =
+                    fields::entry(body, &["deploymentGroupName"]).map_or(root.span, |e| e.key.span);
                 groups.push(read(body, label, span));
             }
             FileKind::CloudFormation => {
-                for (id, span, props) in cfn_resources(root, "AWS::CodeDeploy::DeploymentGroup")
-                {
+                for (id, span, props) in cfn_resources(root, "AWS::CodeDeploy::DeploymentGroup") {
                     groups.push(read(props, format!("resource {id}"), span));
                 }
             }
