@@ -123,6 +123,15 @@ struct CheckArgs {
     /// Print the number of findings per rule on standard error.
     #[arg(long)]
     stats: bool,
+    /// Skip files larger than BYTES [default: 8388608, or the config's]
+    #[arg(long, value_name = "BYTES")]
+    max_file_size: Option<u64>,
+    /// Refuse JSON and YAML nested deeper than N levels [default: 256]
+    #[arg(long, value_name = "N")]
+    max_nesting: Option<usize>,
+    /// Refuse YAML whose aliases copy more than N nodes [default: 100000]
+    #[arg(long, value_name = "N")]
+    max_alias_nodes: Option<usize>,
 }
 
 /// Runs the command line; returns the exit code.
@@ -180,7 +189,16 @@ fn check(args: CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Res
             )));
         }
     }
-    let config = load_config(&args, &paths)?;
+    let mut config = load_config(&args, &paths)?;
+    if let Some(n) = args.max_file_size {
+        config.limits.max_file_size = n;
+    }
+    if let Some(n) = args.max_nesting {
+        config.limits.max_nesting = n;
+    }
+    if let Some(n) = args.max_alias_nodes {
+        config.limits.max_alias_nodes = n;
+    }
     let fail_on = match args.fail_on {
         Some(FailOnArg::Critical) => Some(Severity::Critical),
         Some(FailOnArg::High) => Some(Severity::High),
@@ -239,6 +257,9 @@ fn check(args: CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Res
             let _ = writeln!(stderr, "{n:>6}  {rule}");
         }
         let _ = writeln!(stderr, "{:>6}  files scanned", report.summary.files_scanned);
+        if let Some(kib) = peak_memory_kib() {
+            let _ = writeln!(stderr, "{:>6}  MiB peak memory", kib / 1024);
+        }
     }
     let failing = fail_on.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
     Ok(if failing { exit::FINDINGS } else { exit::CLEAN })
@@ -331,4 +352,11 @@ fn init(force: bool, stdout: &mut dyn Write) -> Result<i32, Failure> {
         .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?;
     let _ = writeln!(stdout, "wrote {}", path.display());
     Ok(exit::CLEAN)
+}
+
+/// The process's peak resident memory (Linux `VmHWM`), for `--stats`.
+fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
