@@ -39,7 +39,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Scan files and directories (the default command).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List every rule.
     Rules {
         #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
@@ -155,7 +155,7 @@ pub fn run(
     };
     let result = match cli.command {
         None => check(cli.check, stdout, stderr),
-        Some(Command::Check(args)) => check(args, stdout, stderr),
+        Some(Command::Check(args)) => check(*args, stdout, stderr),
         Some(Command::Rules { format }) => list_rules(format, stdout),
         Some(Command::Explain { id }) => explain(&id, stdout),
         Some(Command::Init { force }) => init(force, stdout),
