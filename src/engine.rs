@@ -94,12 +94,22 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
             Err(Skip::Quiet) => {}
         }
     }
-    notices.sort();
+    Ok(analyze(files, notices, options, &pool))
+}
 
+/// Runs the rules over files already loaded, then selects, suppresses and
+/// locates their findings.
+fn analyze(
+    files: Vec<SourceFile>,
+    mut notices: Vec<crate::report::Notice>,
+    options: &ScanOptions,
+    pool: &rayon::ThreadPool,
+) -> Report {
+    notices.sort();
     let selection = Selection::new(options);
     let cx = Context {
         files: &files,
-        config,
+        config: &options.config,
     };
     let per_file: Vec<Vec<Finding>> = pool.install(|| {
         files
@@ -119,14 +129,45 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
     }
 
     let finished = finish(&files, raw, &selection, options.ignore_comments);
-    Ok(Report {
+    Report {
         summary: summarize(&finished, files.len()),
         files: shown_files(&files, &finished.secrets, &finished.reported),
         findings: finished.reported,
         rules: rules::catalogue().to_vec(),
         notices,
         tool_version: env!("CARGO_PKG_VERSION"),
-    })
+    }
+}
+
+/// Scans files given in memory as (path, bytes), on the calling thread: the
+/// whole pipeline without the file system, for fuzzing and embedding.
+pub fn scan_in_memory(inputs: &[(&str, &[u8])], options: &ScanOptions) -> Result<Report, ScanError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .use_current_thread()
+        .build()
+        .map_err(|e| ScanError::Threads(e.to_string()))?;
+    let limits = Limits {
+        max_nesting: options.config.limits.max_nesting,
+        max_alias_nodes: options.config.limits.max_alias_nodes,
+    };
+    let mut candidates: Vec<Candidate> = inputs
+        .iter()
+        .map(|(path, _)| Candidate {
+            display: (*path).to_owned(),
+            path: PathBuf::from(path),
+        })
+        .collect();
+    candidates.sort();
+    let files = candidates
+        .iter()
+        .enumerate()
+        .filter_map(|(id, c)| {
+            let bytes = inputs.iter().find(|(p, _)| *p == c.display)?.1;
+            Some(discover::parse_bytes(c, id, bytes.to_vec(), &limits))
+        })
+        .collect();
+    Ok(analyze(files, Vec::new(), options, &pool))
 }
 
 fn globs(patterns: &[String]) -> Result<GlobSet, ScanError> {
