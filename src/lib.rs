@@ -13,6 +13,7 @@ pub mod finding;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod shell;
 pub mod source;
 pub mod suppress;
 pub mod syntax;
