@@ -141,7 +141,8 @@ pub fn read(root: &Node) -> AppSpec {
 fn read_resource(item: &Node, spec: &mut AppSpec) {
     for entry in item.entries().unwrap_or(&[]) {
         let ty = key(&entry.value, "Type").and_then(|e| value(&e.value));
-        let props = key(&entry.value, "Properties").map(|e| &e.value);
+        let props_entry = key(&entry.value, "Properties");
+        let props = props_entry.map(|e| &e.value);
         let is_ecs = ty.as_ref().is_some_and(|t| t.text == "AWS::ECS::Service")
             || (ty.is_none() && entry.key.text.eq_ignore_ascii_case("TargetService"));
         if is_ecs {
@@ -158,7 +159,7 @@ fn read_resource(item: &Node, spec: &mut AppSpec) {
                     .and_then(|e| value(&e.value)),
                 container_name: lb_val("ContainerName"),
                 container_port: lb_val("ContainerPort"),
-                properties: props.map(|p| p.span),
+                properties: props_entry.map(|e| e.key.span),
                 load_balancer_info: lb.map(|e| e.key.span),
             });
         } else if ty

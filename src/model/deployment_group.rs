@@ -71,7 +71,7 @@ fn extract(file: &SourceFile) -> DeploymentGroupModel {
                 let body = fields::get(root, &["deploymentGroupInfo"]).unwrap_or(root);
                 let label = fields::val(body, &["deploymentGroupName"]).map_or_else(
                     || "deployment group".into(),
-                    |n| format!("deployment group {}", n.text),
+                    |n| format!("deployment group \"{}\"", n.text),
                 );
                 let span =
                     fields::entry(body, &["deploymentGroupName"]).map_or(root.span, |e| e.key.span);

@@ -141,7 +141,7 @@ fn check_written(
             rule,
             file.at(*span),
             format!(
-                "the text {} writes into \"{}\" is not valid JSON ({message}): quote the whole JSON in single quotes and pass values as printf arguments",
+                "the text that {} writes into \"{}\" is not valid JSON ({message}): quote the whole JSON in single quotes and pass values as printf arguments",
                 w.tool, w.target
             ),
         )),
@@ -473,17 +473,20 @@ impl Rule for AppSpecInvalid {
                 );
             }
             let lb = t.load_balancer_info.unwrap_or(at);
-            if t.container_name.is_none() {
+            let missing: Vec<&str> = [
+                ("ContainerName", t.container_name.is_none()),
+                ("ContainerPort", t.container_port.is_none()),
+            ]
+            .into_iter()
+            .filter_map(|(k, m)| m.then_some(k))
+            .collect();
+            if !missing.is_empty() {
                 report(
                     lb,
-                    "ECS target has no LoadBalancerInfo.ContainerName: name the container that receives traffic".into(),
-                );
-            }
-            if t.container_port.is_none() {
-                report(
-                    lb,
-                    "ECS target has no LoadBalancerInfo.ContainerPort: give the container's port"
-                        .into(),
+                    format!(
+                        "ECS target has no LoadBalancerInfo {}: name the container that receives traffic and its port",
+                        missing.join(" or ")
+                    ),
                 );
             }
         }
@@ -504,7 +507,7 @@ impl Rule for AppSpecInvalid {
                 report(
                     hook.span,
                     format!(
-                        "\"{}\" is not a {} lifecycle hook: use one of {}",
+                        "\"{}\" is not a lifecycle hook of {} deployments: use one of {}",
                         hook.name,
                         spec.platform.as_str(),
                         valid.join(", ")

@@ -86,11 +86,18 @@ impl Rule for AllAtOnceProd {
                 ),
                 _ => continue,
             };
+            let better = if config.contains("Lambda") {
+                "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+            } else if g.ecs || config.contains("ECS") {
+                "CodeDeployDefault.ECSCanary10Percent5Minutes"
+            } else {
+                "CodeDeployDefault.HalfAtATime"
+            };
             out.push(Finding::new(
                 "deployment-all-at-once-prod",
                 file.at(at),
                 format!(
-                    "production {} shifts all traffic at once with {config}: use a canary or linear configuration such as CodeDeployDefault.ECSCanary10Percent5Minutes",
+                    "production {} shifts all traffic at once with {config}: use a canary or linear configuration such as {better}",
                     g.label
                 ),
             ));
