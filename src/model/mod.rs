@@ -4,6 +4,8 @@
 //! of every value so rules can point at it.
 
 pub mod appspec;
+pub mod buildspec;
+pub mod codebuild;
 pub mod deployment_group;
 pub mod fields;
 pub mod iam;
@@ -21,6 +23,8 @@ use std::sync::OnceLock;
 #[derive(Debug, Default)]
 pub struct Cache {
     pub(crate) iam: OnceLock<iam::IamModel>,
+    pub(crate) buildspec: OnceLock<Option<buildspec::Buildspec>>,
+    pub(crate) codebuild: OnceLock<codebuild::CodeBuildModel>,
     pub(crate) appspec: OnceLock<Option<appspec::AppSpec>>,
     pub(crate) deployment_group: OnceLock<deployment_group::DeploymentGroupModel>,
     pub(crate) pipeline: OnceLock<pipeline::PipelineModel>,
