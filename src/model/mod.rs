@@ -15,6 +15,7 @@ pub mod policy;
 pub mod taskdef;
 pub mod trust;
 pub mod value;
+pub mod workflow;
 pub mod written;
 
 use std::sync::OnceLock;
@@ -23,6 +24,7 @@ use std::sync::OnceLock;
 #[derive(Debug, Default)]
 pub struct Cache {
     pub(crate) iam: OnceLock<iam::IamModel>,
+    pub(crate) workflow: OnceLock<Option<workflow::Workflow>>,
     pub(crate) buildspec: OnceLock<Option<buildspec::Buildspec>>,
     pub(crate) codebuild: OnceLock<codebuild::CodeBuildModel>,
     pub(crate) appspec: OnceLock<Option<appspec::AppSpec>>,

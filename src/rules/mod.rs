@@ -10,13 +10,16 @@ use crate::report::RuleInfo;
 use crate::source::SourceFile;
 use std::sync::OnceLock;
 
+mod accounts;
 mod artifacts;
 mod deploy;
 mod engine;
 mod iam;
 mod oidc;
 mod pipeline;
+mod secrets;
 mod trust;
+mod workflow;
 
 pub use engine::{DUPLICATE_KEY, PARSE_ERROR, UNUSED_SUPPRESSION};
 
@@ -67,6 +70,14 @@ registry! {
     "trust-external-account-no-external-id" => trust::ExternalAccountNoExternalId,
     "iam-passrole-wildcard" => iam::PassRoleWildcard,
     "iam-wildcard-action" => iam::WildcardAction,
+    "aws-access-key-id" => secrets::AccessKeyId,
+    "aws-secret-access-key" => secrets::SecretAccessKey,
+    "iam-user-access-key" => secrets::IamUserAccessKey,
+    "workflow-static-aws-credentials" => workflow::StaticAwsCredentials,
+    "workflow-id-token-broad" => workflow::IdTokenBroad,
+    "workflow-oidc-untrusted-trigger" => workflow::OidcUntrustedTrigger,
+    "hardcoded-account-id" => accounts::HardcodedAccountId,
+    "example-placeholder" => accounts::ExamplePlaceholder,
     "imagedefinitions-shape" => artifacts::ImageDefinitionsShape,
     "imagedetail-shape" => artifacts::ImageDetailShape,
     "image-container-name-mismatch" => artifacts::ImageContainerNameMismatch,
