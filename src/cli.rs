@@ -53,6 +53,42 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Manage git hooks.
+    #[command(subcommand)]
+    Hook(HookCommand),
+    /// Merge results (SARIF or shiplint JSON, `NAME=FILE` names the
+    /// repository) into one Markdown or HTML audit report.
+    Report {
+        #[arg(required = true, value_name = "RESULTS")]
+        files: Vec<String>,
+        #[arg(long, value_enum, default_value_t = AuditFormat::Markdown)]
+        format: AuditFormat,
+        /// Write the report to FILE instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum HookCommand {
+    /// Write a git hook that runs shiplint on what is committed or pushed.
+    Install {
+        /// Install a pre-push hook (the default).
+        #[arg(long, conflicts_with = "pre_commit")]
+        pre_push: bool,
+        /// Install a pre-commit hook.
+        #[arg(long)]
+        pre_commit: bool,
+        /// Replace a hook that shiplint did not write.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum AuditFormat {
+    Markdown,
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -132,6 +168,15 @@ struct CheckArgs {
     /// Refuse YAML whose aliases copy more than N nodes [default: 100000]
     #[arg(long, value_name = "N")]
     max_alias_nodes: Option<usize>,
+    /// Report only findings not recorded in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record the current findings in FILE (they are then not reported).
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Report only findings in files changed since the git revision REF.
+    #[arg(long, value_name = "REF")]
+    diff_base: Option<String>,
 }
 
 /// Runs the command line; returns the exit code.
@@ -159,6 +204,14 @@ pub fn run(
         Some(Command::Rules { format }) => list_rules(format, stdout),
         Some(Command::Explain { id }) => explain(&id, stdout),
         Some(Command::Init { force }) => init(force, stdout),
+        Some(Command::Hook(HookCommand::Install {
+            pre_commit, force, ..
+        })) => hook_install(pre_commit, force, stdout),
+        Some(Command::Report {
+            files,
+            format,
+            output,
+        }) => audit_report(&files, format, output.as_deref(), stdout),
     };
     match result {
         Ok(code) => code,
@@ -212,6 +265,12 @@ fn check(args: CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Res
             None => Some(Severity::Low),
         },
     };
+    let ship = Narrowing {
+        baseline: args.baseline.clone(),
+        write_baseline: args.write_baseline.clone(),
+        diff_base: args.diff_base.clone(),
+        quiet: args.quiet,
+    };
     let options = ScanOptions {
         paths,
         threads: args.threads,
@@ -222,7 +281,8 @@ fn check(args: CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Res
         exclude: args.exclude,
         ignore_comments: !args.no_ignore_comments,
     };
-    let report = engine::scan(&options).map_err(usage)?;
+    let mut report = engine::scan(&options).map_err(usage)?;
+    narrow(&mut report, &options.paths, &ship, stderr)?;
 
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let format = args.format.unwrap_or(if to_terminal {
@@ -263,6 +323,74 @@ fn check(args: CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Res
     }
     let failing = fail_on.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
     Ok(if failing { exit::FINDINGS } else { exit::CLEAN })
+}
+
+/// What narrows a scan's report: a baseline to write or apply, a diff base.
+struct Narrowing {
+    baseline: Option<PathBuf>,
+    write_baseline: Option<PathBuf>,
+    diff_base: Option<String>,
+    quiet: bool,
+}
+
+/// Writes and applies baselines, then keeps only findings in changed files.
+fn narrow(
+    report: &mut report::Report,
+    paths: &[PathBuf],
+    ship: &Narrowing,
+    stderr: &mut dyn Write,
+) -> Result<(), Failure> {
+    let mut anchor = crate::baseline::Anchor::for_scan(paths);
+    if let Some(path) = &ship.write_baseline {
+        let n = crate::baseline::write(report, &anchor, path).map_err(usage)?;
+        if !ship.quiet {
+            let _ = writeln!(stderr, "shiplint: wrote {n} findings to {}", path.display());
+        }
+    }
+    if let Some(path) = ship.write_baseline.as_ref().or(ship.baseline.as_ref()) {
+        let baseline = crate::baseline::load(path).map_err(usage)?;
+        crate::baseline::apply(report, &baseline, &anchor);
+    }
+    if let Some(base) = &ship.diff_base {
+        let start = paths.first().map_or(Path::new("."), PathBuf::as_path);
+        let (top, changed) = crate::diff::changed_files(start, base).map_err(usage)?;
+        anchor.root = top;
+        crate::diff::retain_changed(report, &changed, &anchor);
+    }
+    Ok(())
+}
+
+fn hook_install(pre_commit: bool, force: bool, stdout: &mut dyn Write) -> Result<i32, Failure> {
+    let kind = if pre_commit {
+        crate::hook::HookKind::PreCommit
+    } else {
+        crate::hook::HookKind::PrePush
+    };
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("shiplint"));
+    let path = crate::hook::install(kind, Path::new("."), &exe, force).map_err(usage)?;
+    let _ = writeln!(stdout, "installed {} hook at {}", kind.name(), path.display());
+    Ok(exit::CLEAN)
+}
+
+fn audit_report(
+    files: &[String],
+    format: AuditFormat,
+    output: Option<&Path>,
+    stdout: &mut dyn Write,
+) -> Result<i32, Failure> {
+    let audit = report::merge::Audit::merge(files).map_err(usage)?;
+    let text = match format {
+        AuditFormat::Markdown => report::render_audit(&audit, Format::Markdown),
+        AuditFormat::Html => report::render_audit(&audit, Format::Html),
+    };
+    match output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?,
+        None => stdout
+            .write_all(text.as_bytes())
+            .map_err(|e| Failure(exit::INTERNAL, format!("cannot write the report: {e}")))?,
+    }
+    Ok(exit::CLEAN)
 }
 
 fn load_config(args: &CheckArgs, paths: &[PathBuf]) -> Result<Config, Failure> {

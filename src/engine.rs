@@ -387,7 +387,7 @@ fn locate(
 
 /// FNV-1a, 64 bits, over the parts separated by NUL: stable across runs,
 /// platforms and versions (unlike `std`'s hasher).
-fn fingerprint(parts: &[&str]) -> String {
+pub(crate) fn fingerprint(parts: &[&str]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
         for byte in part.bytes().chain(std::iter::once(0)) {

@@ -5,11 +5,14 @@
 //! those trees, [`engine`] locates, suppresses and sorts them, and [`report`]
 //! renders the result.
 
+pub mod baseline;
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod discover;
 pub mod engine;
 pub mod finding;
+pub mod hook;
 pub mod model;
 pub mod report;
 pub mod rules;

@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 mod concise;
 mod full;
 mod github;
+mod html;
 mod json;
+mod markdown;
+pub mod merge;
 mod sarif;
 
 /// Output formats of `shiplint check`.
@@ -19,6 +22,10 @@ pub enum Format {
     Json,
     Sarif,
     Github,
+    /// A summary table and every finding, for `$GITHUB_STEP_SUMMARY` and PR comments.
+    Markdown,
+    /// A single self-contained HTML audit report.
+    Html,
 }
 
 /// What a rule says about itself: from its `rules/<id>.md`.
@@ -90,6 +97,17 @@ pub fn render(report: &Report, format: Format, options: RenderOptions) -> String
         Format::Json => json::render(report),
         Format::Sarif => sarif::render(report),
         Format::Github => github::render(report),
+        Format::Markdown => markdown::render(&merge::Audit::from_report(report)),
+        Format::Html => html::render(&merge::Audit::from_report(report)),
+    }
+}
+
+/// Renders an audit (one scan or merged results) as Markdown or HTML; other
+/// formats render as Markdown.
+pub fn render_audit(audit: &merge::Audit, format: Format) -> String {
+    match format {
+        Format::Html => html::render(audit),
+        _ => markdown::render(audit),
     }
 }
 
