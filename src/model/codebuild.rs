@@ -55,6 +55,8 @@ pub struct Project {
     pub span: Span,
     /// `PrivilegedMode` / `privileged_mode` / `privilegedMode`, as written.
     pub privileged: Option<Val>,
+    /// The environment type (`LINUX_CONTAINER`, `WINDOWS_SERVER_2022_CONTAINER`, ...).
+    pub environment_type: Option<Val>,
     pub env_vars: Vec<EnvVar>,
     pub cache_type: Option<Val>,
     pub cache_modes: Vec<Val>,
@@ -69,6 +71,15 @@ impl Project {
             None => Some(false),
             Some(v) => fields::boolean(v),
         }
+    }
+
+    /// True when the environment can run a Docker daemon at all (not
+    /// Windows, not Lambda compute).
+    pub fn can_run_docker(&self) -> bool {
+        self.environment_type.as_ref().is_none_or(|t| {
+            let t = t.text.to_ascii_uppercase();
+            !t.contains("WINDOWS") && !t.contains("LAMBDA")
+        })
     }
 
     pub fn inline(&self) -> Option<&Buildspec> {
@@ -150,6 +161,7 @@ fn read(file: &SourceFile, body: &Node, label: String, span: Span) -> Project {
         label: format!("project \"{label}\""),
         span,
         privileged,
+        environment_type: env.and_then(|e| fields::val(e, &["type"])),
         env_vars,
         cache_type: cache.and_then(|c| fields::val(c, &["type"])),
         cache_modes: cache

@@ -12,6 +12,9 @@ use std::sync::OnceLock;
 
 mod accounts;
 mod artifacts;
+mod buildspec;
+mod codebuild;
+mod codebuild_secrets;
 mod deploy;
 mod engine;
 mod iam;
@@ -76,6 +79,18 @@ registry! {
     "workflow-static-aws-credentials" => workflow::StaticAwsCredentials,
     "workflow-id-token-broad" => workflow::IdTokenBroad,
     "workflow-oidc-untrusted-trigger" => workflow::OidcUntrustedTrigger,
+    "plaintext-secret-variable" => codebuild_secrets::PlaintextSecretVariable,
+    "secret-exported-variable" => codebuild_secrets::SecretExportedVariable,
+    "secret-echoed" => codebuild_secrets::SecretEchoed,
+    "post-build-unguarded-publish" => buildspec::UnguardedPublish,
+    "buildspec-invalid" => buildspec::Invalid,
+    "buildspec-multiline-no-errexit" => buildspec::MultilineNoErrexit,
+    "buildspec-legacy-version" => buildspec::LegacyVersion,
+    "docker-layer-cache-stale" => buildspec::DockerLayerCacheStale,
+    "cache-key-stale" => buildspec::CacheKeyStale,
+    "curl-pipe-shell" => buildspec::CurlPipeShell,
+    "privileged-mode-missing" => codebuild::PrivilegedMissing,
+    "privileged-mode-unneeded" => codebuild::PrivilegedUnneeded,
     "hardcoded-account-id" => accounts::HardcodedAccountId,
     "example-placeholder" => accounts::ExamplePlaceholder,
     "imagedefinitions-shape" => artifacts::ImageDefinitionsShape,

@@ -89,7 +89,11 @@ fn collect_ignored(list: &List, errexit: &mut bool, out: &mut Vec<Range<usize>>)
             .commands
             .iter()
             .any(|c| !matches!(c, Command::Simple(_)));
-        if !last && !*errexit && !handled && !compound {
+        // `[ cond ] && action`: a conditional, whose false status is expected.
+        let conditional = !a.rest.is_empty()
+            && matches!(a.first.commands.as_slice(), [Command::Simple(s)]
+                if commands::program(s).is_some_and(|p| matches!(p.as_str(), "[" | "[[" | "test")));
+        if !last && !*errexit && !handled && !compound && !conditional {
             out.push(a.span.clone());
         }
     }
@@ -299,6 +303,11 @@ mod tests {
                 .is_empty()
         );
         assert!(ignored_failures("npm ci\nnpm test\n", true).1.is_empty());
+        assert!(
+            ignored_failures("[ \"$X\" = 0 ] && exit 0\nnpm test\n", false)
+                .1
+                .is_empty()
+        );
         assert_eq!(
             ignored_failures("set -o errexit\nnpm ci\nnpm test\n", false)
                 .1

@@ -420,9 +420,8 @@ impl Parser<'_> {
             }
             let before = self.pos;
             body.extend(self.nested(&["esac"]));
-            if self.is_op(";;") {
-                self.pos += 1;
-            } else if self.pos == before && !self.is_word("esac") {
+            // Step over `;;`, or over a token nothing consumed.
+            if self.is_op(";;") || (self.pos == before && !self.is_word("esac")) {
                 self.pos += 1;
             }
         }
