@@ -351,4 +351,32 @@ mod tests {
         assert_eq!(r("set -ex"), [Reveal::Xtrace]);
         assert!(r("env FOO=1 make").is_empty());
     }
+
+    #[test]
+    fn random_scripts_never_panic() {
+        // A deterministic generator over the characters that steer the
+        // tokenizer and the parser, multibyte ones included.
+        let alphabet: Vec<char> = "if then else elif fi case esac do done for while { } ( ) [ ] ; & | < > $ ` ' \" \\ # \n x 1 é ∑ = - set -e exit"
+            .chars()
+            .collect();
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..3000 {
+            let mut src = String::new();
+            let len = (state % 60) as usize;
+            for _ in 0..len {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let i = (state % alphabet.len() as u64) as usize;
+                src.push(alphabet[i]);
+            }
+            let _ = scan_item(&src, false, false);
+            let _ = ignored_failures(&src, false);
+            let _ = curl_pipes(&src);
+            let _ = reveals(&src, &|_| true);
+            for s in simple_commands(&src) {
+                assert!(src.get(s.span.clone()).is_some(), "{src:?}: {:?}", s.span);
+            }
+        }
+    }
 }
