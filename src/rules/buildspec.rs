@@ -51,7 +51,10 @@ pub struct UnguardedPublish;
 impl Rule for UnguardedPublish {
     fn check_file(&self, _cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
         for spec in codebuild::buildspecs(file) {
-            let abort = is_abort(spec.phase("build"));
+            // Without build commands nothing can fail before post_build:
+            // a failure in install or pre_build skips post_build.
+            let build = spec.phase("build");
+            let abort = is_abort(build) || build.is_none_or(|b| b.commands.is_empty());
             for phase in &spec.phases {
                 let post = phase.name.text == "post_build";
                 if post {
