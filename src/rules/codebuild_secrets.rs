@@ -22,6 +22,7 @@ use crate::model::fields::words;
 use crate::model::value::Val;
 use crate::shell::{self, Reveal};
 use crate::source::SourceFile;
+use crate::syntax::Span;
 use std::collections::HashMap;
 
 const ID_PLAINTEXT: &str = "plaintext-secret-variable";
@@ -134,8 +135,24 @@ fn plaintext(file: &SourceFile, name: &str, value: &Val, where_: &str, out: &mut
                 mask(&value.text)
             ),
         )
-        .secret(file.at(value.span)),
+        .secret(file.at(unquoted(file, value.span))),
     );
+}
+
+/// The span of a scalar without its quotes.
+fn unquoted(file: &SourceFile, span: Span) -> Span {
+    let text = file.slice(span);
+    let quoted = text.len() >= 2
+        && ((text.starts_with('"') && text.ends_with('"'))
+            || (text.starts_with('\'') && text.ends_with('\'')));
+    if quoted {
+        Span {
+            start: span.start + 1,
+            end: span.end - 1,
+        }
+    } else {
+        span
+    }
 }
 
 /// `plaintext-secret-variable` (buildspecs and CodeBuild projects).
