@@ -132,3 +132,94 @@ impl Rule for PrivilegedUnneeded {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{ScanOptions, scan_in_memory};
+
+    /// (rule, path:line:col, related path:line:col) of every finding.
+    fn scan(files: &[(&str, &str)]) -> Vec<(String, String, Vec<String>)> {
+        let inputs: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
+        let report = scan_in_memory(&inputs, &ScanOptions::default()).expect("scan");
+        let at =
+            |p: &crate::finding::Place| format!("{}:{}:{}", p.path, p.start.line, p.start.column);
+        report
+            .findings
+            .iter()
+            .filter(|f| f.rule.starts_with("privileged-mode"))
+            .map(|f| {
+                (
+                    f.rule.to_owned(),
+                    at(&f.place),
+                    f.related.iter().map(|r| at(&r.place)).collect(),
+                )
+            })
+            .collect()
+    }
+
+    const DOCKER: &str = "version: 0.2\nphases:\n  build:\n    on-failure: ABORT\n    commands:\n      - docker build --pull -t web .\n";
+
+    #[test]
+    fn default_buildspec_of_the_repository() {
+        let found = scan(&[
+            ("repo/buildspec.yml", DOCKER),
+            (
+                "repo/infra/main.tf",
+                "resource \"aws_codebuild_project\" \"web\" {\n  environment {\n    type = \"LINUX_CONTAINER\"\n  }\n  source {\n    type = \"CODEPIPELINE\"\n  }\n}\n",
+            ),
+        ]);
+        assert_eq!(
+            found,
+            [(
+                "privileged-mode-missing".to_owned(),
+                "repo/infra/main.tf:1:34".to_owned(),
+                vec!["repo/buildspec.yml:6:9".to_owned()]
+            )]
+        );
+    }
+
+    #[test]
+    fn buildspec_by_path_from_cloudformation() {
+        let template = "Resources:\n  Web:\n    Type: AWS::CodeBuild::Project\n    Properties:\n      Environment:\n        Type: LINUX_CONTAINER\n        PrivilegedMode: false\n      Source:\n        Type: CODEPIPELINE\n        BuildSpec: ci/buildspec-image.yml\n";
+        let found = scan(&[
+            ("repo/ci/buildspec-image.yml", DOCKER),
+            (
+                "repo/buildspec.yml",
+                "version: 0.2\nphases:\n  build:\n    commands:\n      - make\n",
+            ),
+            ("repo/template.yaml", template),
+        ]);
+        assert_eq!(
+            found,
+            [(
+                "privileged-mode-missing".to_owned(),
+                "repo/template.yaml:7:25".to_owned(),
+                vec!["repo/ci/buildspec-image.yml:6:9".to_owned()]
+            )]
+        );
+    }
+
+    #[test]
+    fn privileged_project_whose_buildspec_uses_docker_is_silent() {
+        let found = scan(&[
+            ("repo/buildspec.yml", DOCKER),
+            (
+                "repo/project.json",
+                "{\"name\": \"web\", \"source\": {\"type\": \"GITHUB\"}, \"environment\": {\"type\": \"LINUX_CONTAINER\", \"computeType\": \"BUILD_GENERAL1_SMALL\", \"privilegedMode\": true}}",
+            ),
+        ]);
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn windows_and_unknown_privilege_are_not_judged() {
+        let found = scan(&[
+            ("repo/buildspec.yml", DOCKER),
+            (
+                "repo/main.tf",
+                "resource \"aws_codebuild_project\" \"win\" {\n  environment {\n    type = \"WINDOWS_SERVER_2019_CONTAINER\"\n  }\n}\nresource \"aws_codebuild_project\" \"var\" {\n  environment {\n    type = \"LINUX_CONTAINER\"\n    privileged_mode = var.privileged\n  }\n}\n",
+            ),
+        ]);
+        assert!(found.is_empty(), "{found:?}");
+    }
+}
