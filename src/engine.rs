@@ -7,7 +7,7 @@ use crate::discover::{self, Candidate, Skip, WalkOptions};
 use crate::finding::{Finding, Place, RelatedPlace, Reported, Severity};
 use crate::report::{Report, RuleInfo, ShownFile, Summary};
 use crate::rules::{self, Context, RULES, UNUSED_SUPPRESSION};
-use crate::source::SourceFile;
+use crate::source::{FileKind, SourceFile};
 use crate::suppress::{self, Suppression};
 use crate::syntax::{Limits, Route};
 use globset::GlobSet;
@@ -77,36 +77,65 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
         max_alias_nodes: config.limits.max_alias_nodes,
     };
     let max_size = config.limits.max_file_size;
-    let loaded: Vec<Result<SourceFile, Skip>> = pool.install(|| {
+    let selection = Selection::new(options);
+    let active = selection.active_rules();
+    // Plain text files (most of a repository) are scanned as they are read
+    // and their text released unless a finding needs it, so memory does not
+    // grow with the repository. Their rules see no other file.
+    let text_cx = Context {
+        files: &[],
+        config,
+    };
+    let loaded: Vec<(Result<SourceFile, Skip>, Vec<Finding>)> = pool.install(|| {
         candidates
             .par_iter()
-            .map(|c| discover::load(c, 0, max_size, &limits))
+            .map(|c| match discover::load(c, 0, max_size, &limits) {
+                Ok(mut file) if file.kind == FileKind::Text => {
+                    let mut early = Vec::new();
+                    for registered in &active {
+                        registered.rule.check_file(&text_cx, &file, &mut early);
+                    }
+                    if early.is_empty() {
+                        file.release_text();
+                    }
+                    (Ok(file), early)
+                }
+                other => (other, Vec::new()),
+            })
             .collect()
     });
     let mut files = Vec::with_capacity(loaded.len());
-    for result in loaded {
+    let mut early = Vec::new();
+    for (result, findings) in loaded {
         match result {
             Ok(mut file) => {
                 file.id = files.len();
+                // Text-file findings only point into their own file.
+                early.extend(findings.into_iter().map(|f| f.in_file(file.id)));
                 files.push(file);
             }
             Err(Skip::Notice(notice)) => notices.push(notice),
             Err(Skip::Quiet) => {}
         }
     }
-    Ok(analyze(files, notices, options, &pool))
+    Ok(analyze(files, Some(early), notices, options, &pool))
 }
 
 /// Runs the rules over files already loaded, then selects, suppresses and
 /// locates their findings.
+///
+/// `early`: findings of plain text files when the load stage already checked
+/// them (`None`: check them here).
 fn analyze(
     files: Vec<SourceFile>,
+    early: Option<Vec<Finding>>,
     mut notices: Vec<crate::report::Notice>,
     options: &ScanOptions,
     pool: &rayon::ThreadPool,
 ) -> Report {
     notices.sort();
     let selection = Selection::new(options);
+    let active = selection.active_rules();
     let cx = Context {
         files: &files,
         config: &options.config,
@@ -114,17 +143,19 @@ fn analyze(
     let per_file: Vec<Vec<Finding>> = pool.install(|| {
         files
             .par_iter()
+            .filter(|file| !(early.is_some() && file.kind == FileKind::Text))
             .map(|file| {
                 let mut out = Vec::new();
-                for registered in RULES {
+                for registered in &active {
                     registered.rule.check_file(&cx, file, &mut out);
                 }
                 out
             })
             .collect()
     });
-    let mut raw: Vec<Finding> = per_file.into_iter().flatten().collect();
-    for registered in RULES {
+    let mut raw: Vec<Finding> = early.unwrap_or_default();
+    raw.extend(per_file.into_iter().flatten());
+    for registered in &active {
         registered.rule.check_workspace(&cx, &mut raw);
     }
 
@@ -167,7 +198,7 @@ pub fn scan_in_memory(inputs: &[(&str, &[u8])], options: &ScanOptions) -> Result
             Some(discover::parse_bytes(c, id, bytes.to_vec(), &limits))
         })
         .collect();
-    Ok(analyze(files, Vec::new(), options, &pool))
+    Ok(analyze(files, None, Vec::new(), options, &pool))
 }
 
 fn globs(patterns: &[String]) -> Result<GlobSet, ScanError> {
@@ -187,6 +218,31 @@ struct Selection<'a> {
 impl<'a> Selection<'a> {
     fn new(options: &'a ScanOptions) -> Self {
         Selection { options }
+    }
+
+    /// Rules that may run somewhere: enabled by the selection, or by an
+    /// override that selects them for some paths.
+    fn active_rules(&self) -> Vec<&'static rules::Registered> {
+        let config = &self.options.config;
+        RULES
+            .iter()
+            .filter(|r| {
+                let Some(info) = rules::info(r.id) else {
+                    return false;
+                };
+                let any = |list: &[String]| list.iter().any(|s| rules::selects(s, info));
+                if any(&self.options.ignore) {
+                    return false;
+                }
+                let select = if self.options.select.is_empty() {
+                    &config.select
+                } else {
+                    &self.options.select
+                };
+                (any(select) && !any(&config.ignore))
+                    || config.overrides.iter().any(|o| o.select.as_deref().is_some_and(any))
+            })
+            .collect()
     }
 
     fn enabled(&self, rule: &RuleInfo, rel: &str) -> bool {

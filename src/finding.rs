@@ -137,6 +137,19 @@ impl Finding {
         self
     }
 
+    /// Moves every location of the finding into file `file` (for findings
+    /// made before the file's final id was known).
+    pub fn in_file(mut self, file: FileId) -> Finding {
+        self.location.file = file;
+        for r in &mut self.related {
+            r.location.file = file;
+        }
+        for s in &mut self.secrets {
+            s.file = file;
+        }
+        self
+    }
+
     /// Marks `location` as holding a secret: every output masks it.
     pub fn secret(mut self, location: Location) -> Finding {
         self.secrets.push(location);

@@ -87,6 +87,13 @@ impl SourceFile {
         self.text.get(span.range()).unwrap_or("")
     }
 
+    /// Frees the text of a file that nothing points into (plain text files
+    /// without findings), keeping memory flat on large repositories.
+    pub fn release_text(&mut self) {
+        self.text = String::new();
+        self.lines = LineIndex::default();
+    }
+
     /// The document roots, empty when the file did not parse.
     pub fn roots(&self) -> &[crate::syntax::Node] {
         self.doc.as_ref().map_or(&[], |d| d.roots.as_slice())

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Writes a reproducible synthetic repository for benchmarks.
+
+    scripts/gen-corpus.py OUT_DIR [--files N] [--config N] [--large N] [--seed S]
+
+Most files are ordinary source files (Python, Go, TypeScript, Markdown);
+`--config` of them are configuration files copied from the fixtures
+(policies, CloudFormation, Terraform, buildspecs, workflows, artifacts),
+spread over the tree under realistic names; `--large` are CloudFormation
+templates of 5 MB and more. The same arguments always write the same bytes.
+"""
+
+import argparse
+import os
+import random
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+SOURCE_TEMPLATES = {
+    "py": "import os\n\n\ndef handler_{n}(event, context):\n    value = os.environ.get('KEY_{n}', 'default')\n    return {{'statusCode': 200, 'body': value * {n}}}\n",
+    "go": "package svc{n}\n\nimport \"fmt\"\n\n// Run{n} prints a greeting.\nfunc Run{n}(name string) string {{\n\treturn fmt.Sprintf(\"hello %s %d\", name, {n})\n}}\n",
+    "ts": "export function compute{n}(items: number[]): number {{\n  return items.reduce((a, b) => a + b * {n}, 0);\n}}\n",
+    "md": "# Component {n}\n\nThis component does thing number {n}. See the runbook for details.\n",
+}
+
+
+def fixtures():
+    """Configuration files from testdata, as (relative name, bytes)."""
+    out = []
+    base = os.path.join(ROOT, "testdata", "fixtures")
+    for dirpath, _, names in sorted(os.walk(base)):
+        for name in sorted(names):
+            if name.startswith(".") or name == "shiplint.toml":
+                continue
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, base)
+            with open(path, "rb") as f:
+                out.append((rel, f.read()))
+    return out
+
+
+def large_template(rng, size):
+    """A CloudFormation template of about `size` bytes: many roles and buckets."""
+    parts = ["AWSTemplateFormatVersion: '2010-09-09'\nResources:\n"]
+    n = 0
+    total = len(parts[0])
+    while total < size:
+        n += 1
+        block = (
+            f"  Role{n}:\n    Type: AWS::IAM::Role\n    Properties:\n"
+            f"      AssumeRolePolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n"
+            f"          - Effect: Allow\n            Principal:\n              Service: lambda.amazonaws.com\n"
+            f"            Action: sts:AssumeRole\n"
+            f"      Policies:\n        - PolicyName: p{n}\n          PolicyDocument:\n"
+            f"            Statement:\n              - Effect: Allow\n                Action: [s3:GetObject, s3:PutObject]\n"
+            f"                Resource: !Sub arn:aws:s3:::bucket-{n}-${{AWS::Region}}/*\n"
+            f"  Bucket{n}:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !Sub bucket-{n}-${{AWS::Region}}\n"
+            f"      Tags:\n        - Key: owner\n          Value: team-{rng.randint(1, 50)}\n"
+        )
+        parts.append(block)
+        total += len(block)
+    return "".join(parts).encode()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out")
+    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--config", type=int, default=500)
+    parser.add_argument("--large", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    configs = fixtures()
+    os.makedirs(args.out, exist_ok=True)
+    written = 0
+    for i in range(args.large):
+        path = os.path.join(args.out, "infra", "stacks", f"big-{i}.template.yaml")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(large_template(rng, 5 * 1024 * 1024 + i * 512 * 1024))
+        written += 1
+    for i in range(args.config):
+        rel, data = configs[i % len(configs)]
+        service = f"services/svc{i % 97:02d}"
+        path = os.path.join(args.out, service, f"c{i}", rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+        written += 1
+    n = 0
+    while written < args.files:
+        ext = rng.choice(list(SOURCE_TEMPLATES))
+        depth = rng.randint(1, 4)
+        dirs = [f"pkg{rng.randint(0, 40)}" for _ in range(depth)]
+        path = os.path.join(args.out, "src", *dirs, f"f{n}.{ext}")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        body = SOURCE_TEMPLATES[ext].format(n=n) * rng.randint(1, 30)
+        with open(path, "w") as f:
+            f.write(body)
+        n += 1
+        written += 1
+    print(f"wrote {written} files to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
