@@ -419,8 +419,14 @@ fn locate(
     rel: &str,
 ) -> Reported {
     let route = Route::to_span(file.roots(), finding.location.span).to_string();
-    let value = file.slice(finding.location.span);
-    let fingerprint = fingerprint(&[info.id, &file.display, &route, value]);
+    // A secret never goes into a fingerprint, not even hashed.
+    let raw = file.slice(finding.location.span);
+    let value = if finding.secrets.iter().any(|s| s.file == file.id && overlaps(s.span, finding.location.span)) {
+        crate::finding::mask(raw)
+    } else {
+        raw.to_owned()
+    };
+    let fingerprint = fingerprint(&[info.id, &file.display, &route, &value]);
     Reported {
         rule: info.id,
         severity: selection.severity(info, rel, finding.severity),
@@ -439,6 +445,10 @@ fn locate(
         help: finding.help.unwrap_or_else(|| info.fix.clone()),
         fingerprint,
     }
+}
+
+fn overlaps(a: crate::syntax::Span, b: crate::syntax::Span) -> bool {
+    a.start < b.end.max(b.start + 1) && b.start < a.end.max(a.start + 1)
 }
 
 /// FNV-1a, 64 bits, over the parts separated by NUL: stable across runs,
