@@ -5,10 +5,10 @@
 
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::model::buildspec::{Buildspec, Command, PHASES, Phase, TOP_LEVEL_KEYS};
+use crate::model::buildspec::{self, Buildspec, Command, PHASES, Phase, TOP_LEVEL_KEYS};
 use crate::model::codebuild::{self, SpecSource};
 use crate::shell::{self, commands};
-use crate::source::SourceFile;
+use crate::source::{FileKind, SourceFile};
 use crate::syntax::{Node, NodeKind};
 
 const ID_UNGUARDED: &str = "post-build-unguarded-publish";
@@ -125,6 +125,20 @@ impl Rule for Invalid {
                     format!("{message} ({})", project.label),
                 ));
             }
+        }
+        if file.kind == FileKind::Buildspec
+            && buildspec::of(file).is_none()
+            && let Some(root) = file.roots().first()
+            && !matches!(root.kind, NodeKind::Null)
+        {
+            out.push(Finding::new(
+                ID_INVALID,
+                file.at(root.span),
+                format!(
+                    "buildspec is {}: write a mapping with version and phases",
+                    a(root.type_name())
+                ),
+            ));
         }
         for spec in codebuild::buildspecs(file) {
             invalid(file, spec, out);

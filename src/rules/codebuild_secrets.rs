@@ -8,10 +8,12 @@
 //! (`{{resolve:...}}`), shell expansions (`$(...)`, `$NAME`), ARNs
 //! (`arn:aws:secretsmanager:...`, `arn:aws:ssm:...`), Parameter Store paths
 //! (`/prod/db/password`: a single path with no spaces), placeholders in angle
-//! brackets, booleans and values shorter than 3 characters (flags such as
-//! `TOKEN_REFRESH: "1"`). AWS access keys written literally are left to
-//! `aws-access-key-id` / `aws-secret-access-key`, which report them more
-//! specifically.
+//! brackets, booleans, numbers and values shorter than 3 characters (flags
+//! and settings such as `TOKEN_REFRESH: "1"`). Names that end in a word that
+//! says where a secret lives or how it is handled (`SECRET_ARN`, `TOKEN_URL`,
+//! `TOKEN_TTL`, `PASSWORD_PARAMETER`) are not secret names. AWS access keys
+//! written literally are left to `aws-access-key-id` /
+//! `aws-secret-access-key`, which report them more specifically.
 
 use super::buildspec::quote;
 use super::{Context, Rule};
@@ -62,6 +64,24 @@ pub fn is_secret_name(name: &str) -> bool {
             | "location"
             | "dir"
             | "enabled"
+            | "interval"
+            | "timeout"
+            | "expiry"
+            | "expiration"
+            | "count"
+            | "size"
+            | "limit"
+            | "format"
+            | "mode"
+            | "required"
+            | "policy"
+            | "rotation"
+            | "scope"
+            | "scopes"
+            | "audience"
+            | "issuer"
+            | "host"
+            | "port"
     ) {
         return false;
     }
@@ -94,6 +114,7 @@ pub fn is_literal(value: &str) -> bool {
         || (v.starts_with('<') && v.ends_with('>'))
         || v.eq_ignore_ascii_case("true")
         || v.eq_ignore_ascii_case("false")
+        || v.chars().all(|c| c.is_ascii_digit())
     {
         return false;
     }
