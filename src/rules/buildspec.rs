@@ -416,6 +416,8 @@ impl Rule for DockerLayerCacheStale {
 
     fn check_workspace(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
         let root = codebuild::repository_root(cx.files);
+        // Projects that share a buildspec: one finding per command.
+        let mut seen = std::collections::HashSet::new();
         for file in cx.files {
             for project in &codebuild::of(file).projects {
                 let Some(mode) = project
@@ -439,10 +441,14 @@ impl Rule for DockerLayerCacheStale {
                     continue;
                 }
                 for (c, s) in stale_builds(link.spec) {
+                    let at = link.file.at(c.file_span(s.span.clone()));
+                    if !seen.insert(at) {
+                        continue;
+                    }
                     out.push(
                         Finding::new(
                             ID_DOCKER_CACHE,
-                            link.file.at(c.file_span(s.span.clone())),
+                            at,
                             format!(
                                 "\"{}\" reuses Docker layers that {} caches (LOCAL_DOCKER_LAYER_CACHE): {DOCKER_CACHE_FIX}",
                                 quote(text_of(c, &s)),

@@ -244,7 +244,9 @@ pub fn reveals(src: &str, is_secret: &dyn Fn(&str) -> bool) -> Vec<(Range<usize>
                     if printed
                         && let Some(name) = secret_in(&mut args.iter().skip(1).map(|a| a.word))
                     {
-                        out.push((s.span.clone(), Reveal::Prints(name)));
+                        // Printed through a pipe: the span runs to its end.
+                        let end = if is_last { s.span.end } else { last.span.end };
+                        out.push((s.span.start..end, Reveal::Prints(name)));
                     }
                 }
                 "base64" | "xxd" | "od" if to_log(s) && is_last => {
