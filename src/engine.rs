@@ -95,7 +95,9 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
                     for registered in &active {
                         registered.rule.check_file(&text_cx, &file, &mut early);
                     }
-                    if early.is_empty() {
+                    // JSON and YAML files may still be read by a workspace
+                    // rule (a deploy action's renamed imagedefinitions file).
+                    if early.is_empty() && !may_be_data(&file.display) {
                         file.release_text();
                     }
                     (Ok(file), early)
@@ -199,6 +201,13 @@ pub fn scan_in_memory(inputs: &[(&str, &[u8])], options: &ScanOptions) -> Result
         })
         .collect();
     Ok(analyze(files, None, Vec::new(), options, &pool))
+}
+
+/// JSON or YAML by extension: a file a workspace rule may read even when
+/// classification did not recognise it.
+fn may_be_data(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    [".json", ".yml", ".yaml"].iter().any(|e| lower.ends_with(e))
 }
 
 fn globs(patterns: &[String]) -> Result<GlobSet, ScanError> {

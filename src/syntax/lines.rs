@@ -36,8 +36,8 @@ impl LineIndex {
         while !text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let line = self.starts.partition_point(|&s| s as usize <= offset) - 1;
-        let start = self.starts[line] as usize;
+        let line = self.starts.partition_point(|&s| s as usize <= offset).saturating_sub(1);
+        let start = self.starts.get(line).map_or(0, |&s| s as usize).min(offset);
         let column = text[start..offset].chars().count() + 1;
         Position {
             line: u32::try_from(line + 1).unwrap_or(u32::MAX),
