@@ -310,6 +310,15 @@ pub fn load(
     Ok(parse_bytes(candidate, id, bytes, limits))
 }
 
+/// Classifies and parses `text` as if read from `path` (tests, embedding).
+pub fn load_str(path: &str, text: &str) -> SourceFile {
+    let candidate = Candidate {
+        display: path.to_owned(),
+        path: PathBuf::from(path),
+    };
+    parse_bytes(&candidate, 0, text.as_bytes().to_vec(), &Limits::default())
+}
+
 /// Classifies and parses bytes already read.
 pub fn parse_bytes(
     candidate: &Candidate,

@@ -353,14 +353,9 @@ pub fn linked<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discover::{Candidate, parse_bytes};
 
     fn load(path: &str, text: &str) -> SourceFile {
-        let c = Candidate {
-            display: path.into(),
-            path: path.into(),
-        };
-        parse_bytes(&c, 0, text.as_bytes().to_vec(), &Limits::default())
+        crate::discover::load_str(path, text)
     }
 
     #[test]

@@ -241,15 +241,9 @@ fn action(node: &Node) -> Action {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discover::{Candidate, parse_bytes};
-    use crate::syntax::Limits;
 
     fn load(path: &str, text: &str) -> SourceFile {
-        let c = Candidate {
-            display: path.into(),
-            path: path.into(),
-        };
-        parse_bytes(&c, 0, text.as_bytes().to_vec(), &Limits::default())
+        crate::discover::load_str(path, text)
     }
 
     fn summary(file: &SourceFile) -> Vec<String> {

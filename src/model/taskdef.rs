@@ -102,14 +102,9 @@ fn containers(list: &Node) -> Option<Vec<Container>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discover::{Candidate, parse_bytes};
 
     fn load(path: &str, text: &str) -> SourceFile {
-        let c = Candidate {
-            display: path.into(),
-            path: path.into(),
-        };
-        parse_bytes(&c, 0, text.as_bytes().to_vec(), &Limits::default())
+        crate::discover::load_str(path, text)
     }
 
     fn names(file: &SourceFile) -> Vec<Option<Vec<String>>> {

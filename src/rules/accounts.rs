@@ -445,15 +445,9 @@ impl Rule for ExamplePlaceholder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discover::{Candidate, parse_bytes};
-    use crate::syntax::Limits;
 
     fn file(name: &str, text: &str) -> SourceFile {
-        let candidate = Candidate {
-            display: name.into(),
-            path: name.into(),
-        };
-        parse_bytes(&candidate, 0, text.as_bytes().to_vec(), &Limits::default())
+        crate::discover::load_str(name, text)
     }
 
     fn ids(name: &str, text: &str) -> Vec<String> {
