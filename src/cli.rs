@@ -368,7 +368,12 @@ fn hook_install(pre_commit: bool, force: bool, stdout: &mut dyn Write) -> Result
     };
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("shiplint"));
     let path = crate::hook::install(kind, Path::new("."), &exe, force).map_err(usage)?;
-    let _ = writeln!(stdout, "installed {} hook at {}", kind.name(), path.display());
+    let _ = writeln!(
+        stdout,
+        "installed {} hook at {}",
+        kind.name(),
+        path.display()
+    );
     Ok(exit::CLEAN)
 }
 

@@ -40,7 +40,10 @@ fn install_writes_an_executable_hook_and_keeps_foreign_ones() {
     assert!(stdout.contains("installed pre-commit hook"), "{stdout}");
     let hook = root.join(".git/hooks/pre-commit");
     let text = std::fs::read_to_string(&hook).expect("hook written");
-    assert!(text.starts_with("#!/bin/sh\n# shiplint hook: pre-commit"), "{text}");
+    assert!(
+        text.starts_with("#!/bin/sh\n# shiplint hook: pre-commit"),
+        "{text}"
+    );
     assert!(text.contains(&*shiplint_bin().to_string_lossy()), "{text}");
     #[cfg(unix)]
     {
@@ -54,7 +57,10 @@ fn install_writes_an_executable_hook_and_keeps_foreign_ones() {
     let (code, _, stderr) = run(root, &["hook", "install", "--pre-push"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("not written by shiplint"), "{stderr}");
-    assert_eq!(run(root, &["hook", "install", "--pre-push", "--force"]).0, 0);
+    assert_eq!(
+        run(root, &["hook", "install", "--pre-push", "--force"]).0,
+        0
+    );
     let text = std::fs::read_to_string(root.join(".git/hooks/pre-push")).expect("read");
     assert!(text.contains("# shiplint hook: pre-push"));
     // Outside a repository.
@@ -83,7 +89,10 @@ fn pre_commit_hook_blocks_a_commit_that_adds_a_finding() {
         out.contains("deploy/imagedefinitions.json:1:1: high[imagedefinitions-shape]"),
         "{out}"
     );
-    assert!(!out.contains("deploy-trust"), "old findings reported: {out}");
+    assert!(
+        !out.contains("deploy-trust"),
+        "old findings reported: {out}"
+    );
 }
 
 #[test]
@@ -92,7 +101,15 @@ fn pre_push_hook_blocks_a_push_that_adds_a_finding() {
     let root = dir.path();
     let remote = tempfile::tempdir().expect("tempdir");
     git(remote.path(), &["init", "-q", "--bare"]);
-    git(root, &["remote", "add", "origin", remote.path().to_str().expect("utf-8")]);
+    git(
+        root,
+        &[
+            "remote",
+            "add",
+            "origin",
+            remote.path().to_str().expect("utf-8"),
+        ],
+    );
     git(root, &["push", "-q", "origin", "main"]);
     assert_eq!(run(root, &["hook", "install", "--pre-push"]).0, 0);
 
@@ -110,7 +127,10 @@ fn pre_push_hook_blocks_a_push_that_adds_a_finding() {
     let (ok, out) = try_git(root, &["push", "-q", "origin", "main"]);
     assert!(!ok, "push went through: {out}");
     assert!(out.contains("high[imagedefinitions-shape]"), "{out}");
-    assert!(!out.contains("deploy-trust"), "old findings reported: {out}");
+    assert!(
+        !out.contains("deploy-trust"),
+        "old findings reported: {out}"
+    );
     let remote_head = git(remote.path(), &["rev-parse", "main"]);
     let local_parent = git(root, &["rev-parse", "HEAD~1"]);
     assert_eq!(remote_head, local_parent, "the remote did not move");
