@@ -252,3 +252,23 @@ fn chromium_renders_the_html_report_with_its_totals() {
         bytes.len()
     );
 }
+
+#[test]
+fn reports_of_a_clean_scan_say_so() {
+    let (code, md, _) = run(
+        &fixture("clean"),
+        &["--no-config", "--format", "markdown", "."],
+    );
+    assert_eq!(code, 0);
+    assert!(md.contains("**0 findings** · 1 files scanned"), "{md}");
+    assert!(md.contains("| 🟥 critical | 0 |  |"), "{md}");
+    assert!(!md.contains("## Findings"), "{md}");
+    assert!(!md.contains("## By rule"), "{md}");
+    let (code, html, _) = run(&fixture("clean"), &["--no-config", "--format", "html", "."]);
+    assert_eq!(code, 0);
+    assert!(html.contains("id=\"total-total\">0<"), "{html}");
+    assert!(
+        html.contains("<p id=\"no-findings\">No findings.</p>"),
+        "{html}"
+    );
+}

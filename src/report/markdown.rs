@@ -35,12 +35,13 @@ pub fn render(audit: &Audit) -> String {
     let by_severity = audit.by_severity();
     let most = by_severity.iter().map(|(_, n)| *n).max().unwrap_or(0);
     for (severity, n) in &by_severity {
-        let _ = writeln!(
-            out,
-            "| {} {severity} | {n} | `{}` |",
-            icon(*severity),
-            bar(*n, most)
-        );
+        let bar = bar(*n, most);
+        let bar = if bar.is_empty() {
+            String::new()
+        } else {
+            format!("`{bar}`")
+        };
+        let _ = writeln!(out, "| {} {severity} | {n} | {bar} |", icon(*severity));
     }
     let _ = writeln!(out, "| **total** | **{total}** | |\n");
 
