@@ -117,12 +117,16 @@ impl Builder<'_> {
                         start,
                         tag,
                         anchor,
-                        items,
+                        mut items,
                     } => (
                         Node {
                             span: Span::new(start.start as usize, span.end as usize),
                             tag,
-                            kind: NodeKind::Seq(items),
+                            kind: NodeKind::Seq({
+                                // Growth slack would stay for the whole scan.
+                                items.shrink_to_fit();
+                                items
+                            }),
                         },
                         anchor,
                     ),
@@ -136,7 +140,11 @@ impl Builder<'_> {
                         Node {
                             span: Span::new(start.start as usize, span.end as usize),
                             tag,
-                            kind: NodeKind::Map(merge_keys(entries)),
+                            kind: NodeKind::Map({
+                                let mut entries = merge_keys(entries);
+                                entries.shrink_to_fit();
+                                entries
+                            }),
                         },
                         anchor,
                     ),
