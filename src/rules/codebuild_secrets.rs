@@ -24,7 +24,7 @@ use crate::model::fields::words;
 use crate::model::value::Val;
 use crate::shell::{self, Reveal};
 use crate::source::SourceFile;
-use crate::syntax::Span;
+use crate::syntax::{Limits, Node, NodeKind, Span, Syntax};
 use std::collections::HashMap;
 
 const ID_PLAINTEXT: &str = "plaintext-secret-variable";
@@ -199,7 +199,76 @@ impl Rule for PlaintextSecretVariable {
                 }
             }
         }
+        for pipeline in &crate::model::pipeline::of(file).pipelines {
+            for (_, _, action) in pipeline.actions() {
+                let Some(entry) = action.config("EnvironmentVariables") else {
+                    continue;
+                };
+                let Some(node) = entry
+                    .value
+                    .as_ref()
+                    .and_then(|v| find_node(file.roots(), v.span))
+                else {
+                    continue;
+                };
+                let where_ = format!(
+                    "the environment variables of pipeline action \"{}\"",
+                    action.name.text
+                );
+                for (name, value) in action_variables(file, node) {
+                    plaintext(file, &name, &value, &where_, out);
+                }
+            }
+        }
     }
+}
+
+/// The value node written at exactly `span`.
+fn find_node(roots: &[Node], span: Span) -> Option<&Node> {
+    let mut stack: Vec<&Node> = roots.iter().collect();
+    while let Some(node) = stack.pop() {
+        if node.span == span {
+            return Some(node);
+        }
+        if node.span.contains(span) {
+            stack.extend(node.children());
+        }
+    }
+    None
+}
+
+/// The PLAINTEXT `(name, value)` pairs of a pipeline action's
+/// `EnvironmentVariables`: a JSON string (CLI, CloudFormation) or
+/// `jsonencode([...])` (Terraform).
+fn action_variables(file: &SourceFile, node: &Node) -> Vec<(String, Val)> {
+    let parsed;
+    let list = match &node.kind {
+        NodeKind::Call { name, args } if name == "jsonencode" => args.first(),
+        NodeKind::Str(_) => {
+            parsed =
+                crate::syntax::parse_embedded(&file.text, node, Syntax::Json, &Limits::default());
+            match &parsed {
+                Some(Ok(doc)) => doc.roots.first(),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let Some(items) = list.and_then(Node::items) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| {
+            let get = |k: &str| item.entry_ignore_case(k).map(|e| &e.value);
+            let plaintext = get("type")
+                .and_then(Node::as_str)
+                .is_none_or(|t| t.eq_ignore_ascii_case("PLAINTEXT"));
+            let name = get("name")?.as_str()?.to_owned();
+            let value = get("value").and_then(crate::model::value::value)?;
+            plaintext.then_some((name, value))
+        })
+        .collect()
 }
 
 /// A variable bound from Parameter Store or Secrets Manager.
