@@ -51,6 +51,10 @@ pub struct EnvVar {
 pub struct Project {
     /// How messages name it: `project "web"`.
     pub label: String,
+    /// How a pipeline action's `ProjectName` may refer to it: its literal
+    /// name, `${LogicalId}` (CloudFormation), or
+    /// `${aws_codebuild_project.NAME.name}` / `.id` (Terraform).
+    pub refs: Vec<String>,
     /// The resource's logical id or address, or the file root.
     pub span: Span,
     /// `PrivilegedMode` / `privileged_mode` / `privilegedMode`, as written.
@@ -115,16 +119,22 @@ fn extract(file: &SourceFile) -> CodeBuildModel {
             FileKind::CloudFormation => {
                 for (id, span, props) in cfn_resources(root, "AWS::CodeBuild::Project") {
                     let name = fields::val(props, &["Name"]).filter(|v| !v.is_dynamic());
+                    let mut refs = vec![format!("${{{id}}}")];
+                    refs.extend(name.as_ref().map(|n| n.text.clone()));
                     let label = name.map_or_else(|| id.to_owned(), |n| n.text);
-                    projects.push(read(file, props, label, span));
+                    projects.push(read(file, props, label, refs, span));
                 }
             }
             FileKind::Terraform if file.syntax == Some(Syntax::Hcl) => {
                 for (name, span, body) in tf_resources(root, "aws_codebuild_project") {
-                    let label = fields::val(&body, &["name"])
-                        .filter(|v| !v.is_dynamic())
-                        .map_or(name, |n| n.text);
-                    projects.push(read(file, &body, label, span));
+                    let literal = fields::val(&body, &["name"]).filter(|v| !v.is_dynamic());
+                    let mut refs = vec![
+                        format!("${{aws_codebuild_project.{name}.name}}"),
+                        format!("${{aws_codebuild_project.{name}.id}}"),
+                    ];
+                    refs.extend(literal.as_ref().map(|n| n.text.clone()));
+                    let label = literal.map_or(name, |n| n.text);
+                    projects.push(read(file, &body, label, refs, span));
                 }
             }
             FileKind::CodeBuildProject => {
@@ -133,11 +143,13 @@ fn extract(file: &SourceFile) -> CodeBuildModel {
                     None => vec![fields::get(root, &["project"]).unwrap_or(root)],
                 };
                 for p in list {
-                    let label = fields::val(p, &["name"]).map_or_else(
+                    let name = fields::val(p, &["name"]);
+                    let refs = name.iter().map(|n| n.text.clone()).collect();
+                    let label = name.map_or_else(
                         || file.display.rsplit('/').next().unwrap_or("").to_owned(),
                         |n| n.text,
                     );
-                    projects.push(read(file, p, label, p.span));
+                    projects.push(read(file, p, label, refs, p.span));
                 }
             }
             _ => {}
@@ -146,7 +158,7 @@ fn extract(file: &SourceFile) -> CodeBuildModel {
     CodeBuildModel { projects }
 }
 
-fn read(file: &SourceFile, body: &Node, label: String, span: Span) -> Project {
+fn read(file: &SourceFile, body: &Node, label: String, refs: Vec<String>, span: Span) -> Project {
     let env = fields::get(body, &["environment"]);
     let privileged = env.and_then(|e| fields::val(e, &["privilegedMode"]));
     let env_vars = env
@@ -159,6 +171,7 @@ fn read(file: &SourceFile, body: &Node, label: String, span: Span) -> Project {
     let source = fields::get(body, &["source"]);
     Project {
         label: format!("project \"{label}\""),
+        refs,
         span,
         privileged,
         environment_type: env.and_then(|e| fields::val(e, &["type"])),

@@ -4,11 +4,12 @@
 
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
-use crate::model::fields::{self, cfn_resources, is_prod, tf_resources};
+use crate::model::fields::is_prod;
 use crate::model::pipeline::{self, Action, Pipeline, Stage};
-use crate::model::value::{Val, value, values};
-use crate::source::{FileKind, SourceFile};
-use crate::syntax::{Node, Span, Syntax};
+use crate::model::value::Val;
+use crate::model::{buildspec, codebuild};
+use crate::source::SourceFile;
+use crate::syntax::Span;
 
 /// True when the stage or the action names production, or the action
 /// deploys to a production target. Returns the value that says so.
@@ -255,41 +256,6 @@ fn needed(a: &Action) -> Vec<Needed<'_>> {
     out
 }
 
-/// The `artifacts` section of a buildspec, read straight from its document.
-struct BuildspecArtifacts {
-    files: Vec<Val>,
-    /// The `files` key (or `artifacts`, or the document start) for "related".
-    span: Span,
-    discard_paths: bool,
-    /// Something makes the content unknowable (secondary artifacts, `$VARS`).
-    unknown: bool,
-}
-
-fn buildspec_artifacts(root: &Node) -> BuildspecArtifacts {
-    let Some(artifacts) = root.entry("artifacts") else {
-        return BuildspecArtifacts {
-            files: Vec::new(),
-            span: Span::new(root.span.start as usize, root.span.start as usize),
-            discard_paths: false,
-            unknown: false,
-        };
-    };
-    let a = &artifacts.value;
-    let files_entry = a.entry("files");
-    let files = files_entry.map(|e| values(&e.value)).unwrap_or_default();
-    let discard_paths = a
-        .get("discard-paths")
-        .and_then(value)
-        .is_some_and(|v| matches!(v.text.to_ascii_lowercase().as_str(), "yes" | "true"));
-    BuildspecArtifacts {
-        unknown: a.get("secondary-artifacts").is_some()
-            || files.iter().any(|f| f.text.contains('$')),
-        files,
-        span: files_entry.map_or(artifacts.key.span, |e| e.key.span),
-        discard_paths,
-    }
-}
-
 /// True when a buildspec `artifacts.files` pattern puts a file at `path` of
 /// the artifact.
 fn packages(pattern: &str, path: &str, discard_paths: bool) -> bool {
@@ -311,91 +277,38 @@ fn packages(pattern: &str, path: &str, discard_paths: bool) -> bool {
     glob(pattern, path)
 }
 
-/// The CodeBuild projects declared in the repository: (how pipelines refer
-/// to it, its `BuildSpec` value if any).
-fn projects(cx: &Context<'_>) -> Vec<(Vec<String>, Option<Val>)> {
-    let mut out = Vec::new();
-    for file in cx.files {
-        for root in file.roots() {
-            match file.kind {
-                FileKind::CloudFormation => {
-                    for (id, _, props) in cfn_resources(root, "AWS::CodeBuild::Project") {
-                        let mut refs = vec![format!("${{{id}}}")];
-                        refs.extend(fields::val(props, &["Name"]).map(|v| v.text));
-                        let spec = fields::get(props, &["Source"])
-                            .and_then(|s| fields::val(s, &["BuildSpec"]));
-                        out.push((refs, spec));
-                    }
-                }
-                FileKind::Terraform if file.syntax == Some(Syntax::Hcl) => {
-                    for (name, _, body) in tf_resources(root, "aws_codebuild_project") {
-                        let mut refs = vec![
-                            format!("${{aws_codebuild_project.{name}.name}}"),
-                            format!("${{aws_codebuild_project.{name}.id}}"),
-                        ];
-                        refs.extend(fields::val(&body, &["name"]).map(|v| v.text));
-                        let spec = fields::list(&body, &["source"])
-                            .first()
-                            .and_then(|s| fields::val(s, &["buildspec"]));
-                        out.push((refs, spec));
-                    }
-                }
-                FileKind::CodeBuildProject => {
-                    let body = fields::get(root, &["project"]).unwrap_or(root);
-                    let refs = fields::val(body, &["name"])
-                        .map(|v| v.text)
-                        .into_iter()
-                        .collect();
-                    let spec =
-                        fields::get(body, &["source"]).and_then(|s| fields::val(s, &["buildspec"]));
-                    out.push((refs, spec));
-                }
-                _ => {}
-            }
-        }
-    }
-    out
-}
-
-/// The buildspec file a CodeBuild action runs, when the repository says.
+/// The buildspec a CodeBuild action runs, when the repository says: the
+/// project its `ProjectName` names (inline, by path, or the default
+/// `buildspec.yml`), else the repository's only buildspec.
 fn buildspec_of<'a>(
     cx: &Context<'a>,
-    projects: &[(Vec<String>, Option<Val>)],
+    root: &str,
     action: &Action,
-) -> Option<&'a SourceFile> {
-    let buildspecs: Vec<&SourceFile> = cx
+) -> Option<codebuild::Linked<'a>> {
+    let name = action.config_value("ProjectName")?;
+    let project = cx.files.iter().find_map(|f| {
+        codebuild::of(f)
+            .projects
+            .iter()
+            .find(|p| p.refs.contains(&name.text))
+            .map(|p| (f, p))
+    });
+    if let Some((file, project)) = project {
+        return codebuild::linked(cx.files, root, file, project);
+    }
+    let mut buildspecs = cx
         .files
         .iter()
-        .filter(|f| f.kind == FileKind::Buildspec)
-        .collect();
-    let project = action
-        .config_value("ProjectName")
-        .and_then(|name| projects.iter().find(|(refs, _)| refs.contains(&name.text)));
-    let path = match project {
-        // An inline buildspec, or one named by something unknown: out of reach.
-        Some((_, Some(spec))) if spec.is_dynamic() || spec.text.contains('\n') => return None,
-        Some((_, Some(spec))) => spec.text.trim_start_matches("./").to_owned(),
-        Some((_, None)) => "buildspec.yml".to_owned(),
-        None => {
-            return match buildspecs.as_slice() {
-                [only] => Some(only),
-                _ => None,
-            };
-        }
-    };
-    let found: Vec<&&SourceFile> = buildspecs
-        .iter()
-        .filter(|f| f.display == path || f.display.ends_with(&format!("/{path}")))
-        .collect();
-    match found.as_slice() {
-        [only] => Some(only),
+        .filter_map(|f| buildspec::of(f).map(|spec| (f, spec)));
+    match (buildspecs.next(), buildspecs.next()) {
+        (Some((file, spec)), None) => Some(codebuild::Linked { file, spec }),
         _ => None,
     }
 }
 
 impl Rule for ArtifactFileMissing {
     fn check_workspace(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        let projects = projects(cx);
+        let root = codebuild::repository_root(cx.files);
         for file in cx.files {
             for p in &pipeline::of(file).pipelines {
                 for (_, _, action) in p.actions() {
@@ -407,32 +320,38 @@ impl Rule for ArtifactFileMissing {
                         let Some(producer) = producer.filter(|a| a.is_provider("CodeBuild")) else {
                             continue;
                         };
-                        let Some(spec) = buildspec_of(cx, &projects, producer) else {
+                        let Some(linked) = buildspec_of(cx, &root, producer) else {
                             continue;
                         };
-                        let Some(root) = spec.roots().first() else {
-                            continue;
-                        };
-                        let arts = buildspec_artifacts(root);
-                        if arts.unknown
+                        let (spec_file, spec) = (linked.file, linked.spec);
+                        let empty = Default::default();
+                        let arts = spec.artifacts.as_ref().unwrap_or(&empty);
+                        let discard = arts.discard_paths.as_ref().is_some_and(|v| {
+                            matches!(v.text.to_ascii_lowercase().as_str(), "yes" | "true")
+                        });
+                        // Secondary artifacts or `$VARS` make the content unknowable.
+                        let unknown = !arts.secondary.is_empty()
+                            || arts.files.iter().any(|f| f.text.contains('$'));
+                        if unknown
                             || arts
                                 .files
                                 .iter()
-                                .any(|f| packages(&f.text, &need.file, arts.discard_paths))
+                                .any(|f| packages(&f.text, &need.file, discard))
                         {
                             continue;
                         }
+                        let listed_at = arts.files.first().map_or(spec.span, |f| f.span);
                         out.push(
                             Finding::new(
                                 ID_FILE,
                                 file.at(need.at),
                                 format!(
                                     "action \"{}\" reads \"{}\" from artifact \"{}\", but {} never lists it under artifacts.files: add it there",
-                                    action.name.text, need.file, need.artifact, spec.display
+                                    action.name.text, need.file, need.artifact, spec_file.display
                                 ),
                             )
                             .related(
-                                spec.at(arts.span),
+                                spec_file.at(listed_at),
                                 format!(
                                     "artifacts of the build that produces \"{}\"",
                                     need.artifact
