@@ -82,10 +82,7 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
     // Plain text files (most of a repository) are scanned as they are read
     // and their text released unless a finding needs it, so memory does not
     // grow with the repository. Their rules see no other file.
-    let text_cx = Context {
-        files: &[],
-        config,
-    };
+    let text_cx = Context { files: &[], config };
     let loaded: Vec<(Result<SourceFile, Skip>, Vec<Finding>)> = pool.install(|| {
         candidates
             .par_iter()
@@ -174,7 +171,10 @@ fn analyze(
 
 /// Scans files given in memory as (path, bytes), on the calling thread: the
 /// whole pipeline without the file system, for fuzzing and embedding.
-pub fn scan_in_memory(inputs: &[(&str, &[u8])], options: &ScanOptions) -> Result<Report, ScanError> {
+pub fn scan_in_memory(
+    inputs: &[(&str, &[u8])],
+    options: &ScanOptions,
+) -> Result<Report, ScanError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .use_current_thread()
@@ -207,7 +207,9 @@ pub fn scan_in_memory(inputs: &[(&str, &[u8])], options: &ScanOptions) -> Result
 /// classification did not recognise it.
 fn may_be_data(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
-    [".json", ".yml", ".yaml"].iter().any(|e| lower.ends_with(e))
+    [".json", ".yml", ".yaml"]
+        .iter()
+        .any(|e| lower.ends_with(e))
 }
 
 fn globs(patterns: &[String]) -> Result<GlobSet, ScanError> {
@@ -249,7 +251,10 @@ impl<'a> Selection<'a> {
                     &self.options.select
                 };
                 (any(select) && !any(&config.ignore))
-                    || config.overrides.iter().any(|o| o.select.as_deref().is_some_and(any))
+                    || config
+                        .overrides
+                        .iter()
+                        .any(|o| o.select.as_deref().is_some_and(any))
             })
             .collect()
     }
@@ -430,7 +435,11 @@ fn locate(
     let route = Route::to_span(file.roots(), finding.location.span).to_string();
     // A secret never goes into a fingerprint, not even hashed.
     let raw = file.slice(finding.location.span);
-    let value = if finding.secrets.iter().any(|s| s.file == file.id && overlaps(s.span, finding.location.span)) {
+    let value = if finding
+        .secrets
+        .iter()
+        .any(|s| s.file == file.id && overlaps(s.span, finding.location.span))
+    {
         crate::finding::mask(raw)
     } else {
         raw.to_owned()

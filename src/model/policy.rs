@@ -305,7 +305,9 @@ fn conditions_from(node: &Node) -> Vec<Condition> {
     // A repeated operator or key (reported by duplicate-key): judge the one
     // most parsers keep, the last.
     let last = |entries: &'_ [crate::syntax::Entry], i: usize| {
-        !entries[i + 1..].iter().any(|e| e.key.text == entries[i].key.text)
+        !entries[i + 1..]
+            .iter()
+            .any(|e| e.key.text == entries[i].key.text)
     };
     for (i, op) in operators.iter().enumerate() {
         if !last(operators, i) {

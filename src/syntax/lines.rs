@@ -36,7 +36,10 @@ impl LineIndex {
         while !text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let line = self.starts.partition_point(|&s| s as usize <= offset).saturating_sub(1);
+        let line = self
+            .starts
+            .partition_point(|&s| s as usize <= offset)
+            .saturating_sub(1);
         let start = self.starts.get(line).map_or(0, |&s| s as usize).min(offset);
         let column = text[start..offset].chars().count() + 1;
         Position {
