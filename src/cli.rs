@@ -188,7 +188,7 @@ pub fn run(
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(err) => {
-            let text = err.render().ansi().to_string();
+            let text = err.render().to_string();
             return if err.use_stderr() {
                 let _ = write!(stderr, "{text}");
                 exit::USAGE
