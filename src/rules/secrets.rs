@@ -183,6 +183,9 @@ fn owned_by_workflow_rule(file: &SourceFile) -> Vec<Span> {
 }
 
 fn credentials(file: &SourceFile) -> (Vec<Found>, Vec<Span>) {
+    if is_own_sarif(file) {
+        return (Vec::new(), Vec::new());
+    }
     let found = find(&file.text);
     let owned = if found.is_empty() || file.kind != FileKind::Workflow {
         Vec::new()
@@ -190,6 +193,15 @@ fn credentials(file: &SourceFile) -> (Vec<Found>, Vec<Span>) {
         owned_by_workflow_rule(file)
     };
     (found, owned)
+}
+
+/// A SARIF report written by shiplint: it quotes the rule documents, whose
+/// bad examples hold fake credentials. Other tools' SARIF is still scanned.
+fn is_own_sarif(file: &SourceFile) -> bool {
+    let head = file.text.get(..file.text.len().min(4096)).unwrap_or("");
+    file.display.ends_with(".sarif")
+        && head.contains("\"$schema\"")
+        && head.contains("\"name\": \"shiplint\"")
 }
 
 fn owned(owned: &[Span], span: Span) -> bool {
@@ -360,6 +372,19 @@ mod tests {
     /// the source.
     fn key_id(prefix: &str) -> String {
         format!("{prefix}{}", "Q3ZT7VXK2MPLR5WN")
+    }
+
+    #[test]
+    fn own_sarif_reports_are_not_scanned_but_other_sarif_is() {
+        let key = key_id("AKIA");
+        let own = format!(
+            "{{\n  \"$schema\": \"x\",\n  \"runs\": [{{\"tool\": {{\"driver\": {{\"name\": \"shiplint\", \"help\": \"{key}\"}}}}}}]\n}}"
+        );
+        let file = crate::discover::load_str("out/report.sarif", &own);
+        assert!(credentials(&file).0.is_empty());
+        let other = own.replace("\"name\": \"shiplint\"", "\"name\": \"othertool\"");
+        let file = crate::discover::load_str("out/report.sarif", &other);
+        assert_eq!(credentials(&file).0.len(), 1);
     }
 
     fn secret() -> String {
