@@ -255,9 +255,11 @@ const BROKEN_LANGUAGE_PATTERN: &str = "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$"
 const FIXED_LANGUAGE_PATTERN: &str = "^[a-zA-Z]{2}$|^[a-zA-Z]{2}-[a-zA-Z]{2}$";
 
 fn sarif_validator() -> jsonschema::Validator {
+    // The project's copy of ../shared/schemas/sarif-schema-2.1.0.json
+    // (.ci/run checks that the two are the same).
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/schemas/sarif-schema-2.1.0.json"
+        "/testdata/schemas/sarif-schema-2.1.0.json"
     );
     let text = std::fs::read_to_string(path)
         .expect("SARIF schema readable")
