@@ -39,9 +39,11 @@ impl SourceMap {
 
     pub fn map_span(&self, span: Span) -> Span {
         let start = self.map(span.start);
+        // Never past the end of the string's text in the file.
+        let limit = self.offsets.last().copied().unwrap_or(start).max(start);
         let end = if span.end > span.start {
             // The end is exclusive: map the last byte and step past it.
-            self.map(span.end - 1).saturating_add(1).max(start)
+            self.map(span.end - 1).saturating_add(1).clamp(start, limit)
         } else {
             start
         };

@@ -265,3 +265,34 @@ fn embedded_indented_heredoc_maps_to_file_lines() {
         .expect("build");
     assert_eq!(pos(outer, build.key.span), (5, 7));
 }
+
+/// Fuzz regression (`embedded`): a span mapped out of an embedded document
+/// ended one byte past the file.
+#[test]
+fn embedded_spans_never_end_past_the_file() {
+    let data = include_bytes!("../../tests/fuzz_regressions/embedded-span-past-end.bin");
+    let text = String::from_utf8_lossy(&data[1..]).into_owned();
+    let Ok(doc) = parse(Syntax::Yaml, &text, &Limits::default()) else {
+        panic!("the regression input parses as YAML")
+    };
+    let mut stack: Vec<&Node> = doc.roots.iter().collect();
+    let mut checked = 0;
+    while let Some(node) = stack.pop() {
+        if let Some(result) = parse_embedded(&text, node, Syntax::Yaml, &Limits::default()) {
+            let span = match &result {
+                Ok(d) => d.roots.first().map(|r| r.span),
+                Err(e) => Some(e.span),
+            };
+            if let Some(span) = span {
+                assert!(
+                    span.range().end <= text.len(),
+                    "{span:?} past {}",
+                    text.len()
+                );
+                checked += 1;
+            }
+        }
+        stack.extend(node.children());
+    }
+    assert!(checked > 0);
+}
