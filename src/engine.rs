@@ -238,28 +238,22 @@ impl<'a> Selection<'a> {
         RULES
             .iter()
             .filter(|r| {
-                let Some(info) = rules::info(r.id) else {
-                    return false;
-                };
-                let any = |list: &[String]| list.iter().any(|s| rules::selects(s, info));
-                if any(&self.options.ignore) {
-                    return false;
-                }
-                let select = if self.options.select.is_empty() {
-                    &config.select
-                } else {
-                    &self.options.select
-                };
-                (any(select) && !any(&config.ignore))
-                    || config
-                        .overrides
-                        .iter()
-                        .any(|o| o.select.as_deref().is_some_and(any))
+                rules::info(r.id).is_some_and(|info| {
+                    let any = |list: &[String]| list.iter().any(|s| rules::selects(s, info));
+                    !any(&self.options.ignore)
+                        && (self.selected(info)
+                            || config
+                                .overrides
+                                .iter()
+                                .any(|o| o.select.as_deref().is_some_and(any)))
+                })
             })
             .collect()
     }
 
-    fn enabled(&self, rule: &RuleInfo, rel: &str) -> bool {
+    /// Selected before path overrides: `--select` (or the configuration's
+    /// `select`) minus the configuration's `ignore`.
+    fn selected(&self, rule: &RuleInfo) -> bool {
         let config = &self.options.config;
         let select = if self.options.select.is_empty() {
             &config.select
@@ -267,8 +261,13 @@ impl<'a> Selection<'a> {
             &self.options.select
         };
         let any = |list: &[String]| list.iter().any(|s| rules::selects(s, rule));
-        let mut on = any(select) && !any(&config.ignore);
-        for o in config.overrides_for(rel) {
+        any(select) && !any(&config.ignore)
+    }
+
+    fn enabled(&self, rule: &RuleInfo, rel: &str) -> bool {
+        let any = |list: &[String]| list.iter().any(|s| rules::selects(s, rule));
+        let mut on = self.selected(rule);
+        for o in self.options.config.overrides_for(rel) {
             if let Some(select) = &o.select {
                 on = any(select);
             }
