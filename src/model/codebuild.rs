@@ -127,14 +127,14 @@ fn extract(file: &SourceFile) -> CodeBuildModel {
             }
             FileKind::Terraform if file.syntax == Some(Syntax::Hcl) => {
                 for (name, span, body) in tf_resources(root, "aws_codebuild_project") {
-                    let literal = fields::val(&body, &["name"]).filter(|v| !v.is_dynamic());
+                    let literal = fields::val(body, &["name"]).filter(|v| !v.is_dynamic());
                     let mut refs = vec![
                         format!("${{aws_codebuild_project.{name}.name}}"),
                         format!("${{aws_codebuild_project.{name}.id}}"),
                     ];
                     refs.extend(literal.as_ref().map(|n| n.text.clone()));
                     let label = literal.map_or(name, |n| n.text);
-                    projects.push(read(file, &body, label, refs, span));
+                    projects.push(read(file, body, label, refs, span));
                 }
             }
             FileKind::CodeBuildProject => {

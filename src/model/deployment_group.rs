@@ -85,7 +85,7 @@ fn extract(file: &SourceFile) -> DeploymentGroupModel {
             FileKind::Terraform if file.syntax == Some(Syntax::Hcl) => {
                 for (name, span, body) in tf_resources(root, "aws_codedeploy_deployment_group") {
                     groups.push(read(
-                        &body,
+                        body,
                         format!("aws_codedeploy_deployment_group.{name}"),
                         span,
                     ));

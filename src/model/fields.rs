@@ -92,23 +92,20 @@ pub fn cfn_resources<'a>(root: &'a Node, ty: &str) -> Vec<(&'a str, Span, &'a No
 
 /// Terraform `resource "ty" "name" { ... }` blocks: (name, label span, body as
 /// a map node).
-pub fn tf_resources(root: &Node, ty: &str) -> Vec<(String, Span, Node)> {
+pub fn tf_resources<'a>(root: &'a Node, ty: &str) -> Vec<(String, Span, &'a Node)> {
     let mut out = Vec::new();
     for e in root.entries().unwrap_or(&[]) {
         if e.key.text != "resource" {
             continue;
         }
-        let NodeKind::Block { labels, body } = &e.value.kind else {
+        let NodeKind::Block { labels, .. } = &e.value.kind else {
             continue;
         };
         if let [t, name] = labels.as_slice()
             && t.text == ty
         {
-            out.push((
-                name.text.clone(),
-                name.span,
-                Node::new(e.value.span, NodeKind::Map(body.clone())),
-            ));
+            // The block node answers `get`/`entries` like a mapping.
+            out.push((name.text.clone(), name.span, &e.value));
         }
     }
     out

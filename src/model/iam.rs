@@ -164,7 +164,8 @@ impl Cx<'_> {
             let NodeKind::Block { labels, body } = &entry.value.kind else {
                 continue;
             };
-            let block = Node::new(entry.value.span, NodeKind::Map(body.clone()));
+            // The block node answers `get` like a mapping.
+            let block = &entry.value;
             let [ty, name] = labels.as_slice() else {
                 continue;
             };
@@ -239,7 +240,7 @@ impl Cx<'_> {
                     });
                     model
                         .policies
-                        .push(policy_document_data(&block, body, owner));
+                        .push(policy_document_data(block, body, owner));
                 }
                 _ => {}
             }

@@ -145,7 +145,7 @@ fn extract(file: &SourceFile) -> PipelineModel {
             }
             FileKind::Terraform if file.syntax == Some(Syntax::Hcl) => {
                 for (name, span, body) in tf_resources(root, "aws_codepipeline") {
-                    pipelines.push(read(&body, format!("aws_codepipeline.{name}"), span));
+                    pipelines.push(read(body, format!("aws_codepipeline.{name}"), span));
                 }
             }
             _ => {}
