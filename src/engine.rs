@@ -79,27 +79,22 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
     let max_size = config.limits.max_file_size;
     let selection = Selection::new(options);
     let active = selection.active_rules();
-    // Plain text files (most of a repository) are scanned as they are read
-    // and their text released unless a finding needs it, so memory does not
-    // grow with the repository. Their rules see no other file.
-    let text_cx = Context { files: &[], config };
+    // Large files are parsed one at a time: their trees are most of the
+    // memory a scan needs, and each is dropped once it has been checked.
+    let large = std::sync::Mutex::new(());
     let loaded: Vec<(Result<SourceFile, Skip>, Vec<Finding>)> = pool.install(|| {
         candidates
             .par_iter()
-            .map(|c| match discover::load(c, 0, max_size, &limits) {
-                Ok(mut file) if file.kind == FileKind::Text => {
-                    let mut early = Vec::new();
-                    for registered in &active {
-                        registered.rule.check_file(&text_cx, &file, &mut early);
+            .map(|c| {
+                let size = std::fs::metadata(&c.path).map_or(0, |m| m.len());
+                let _one_at_a_time = (size > LARGE_FILE).then(|| large.lock());
+                match discover::load(c, 0, max_size, &limits) {
+                    Ok(mut file) => {
+                        let findings = check_file(&mut file, &active, config);
+                        (Ok(file), findings)
                     }
-                    // JSON and YAML files may still be read by a workspace
-                    // rule (a deploy action's renamed imagedefinitions file).
-                    if early.is_empty() && !may_be_data(&file.display) {
-                        file.release_text();
-                    }
-                    (Ok(file), early)
+                    Err(skip) => (Err(skip), Vec::new()),
                 }
-                other => (other, Vec::new()),
             })
             .collect()
     });
@@ -109,7 +104,7 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
         match result {
             Ok(mut file) => {
                 file.id = files.len();
-                // Text-file findings only point into their own file.
+                // Per-file findings only point into their own file.
                 early.extend(findings.into_iter().map(|f| f.in_file(file.id)));
                 files.push(file);
             }
@@ -117,17 +112,48 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
             Err(Skip::Quiet) => {}
         }
     }
-    Ok(analyze(files, Some(early), notices, options, &pool))
+    Ok(analyze(files, early, notices, options, &pool))
 }
 
-/// Runs the rules over files already loaded, then selects, suppresses and
-/// locates their findings.
-///
-/// `early`: findings of plain text files when the load stage already checked
-/// them (`None`: check them here).
+/// Files larger than this are parsed one at a time and their tree is
+/// dropped after their own checks.
+const LARGE_FILE: u64 = 1024 * 1024;
+
+/// Runs the per-file rules on a file just loaded, then frees what no later
+/// stage needs: the text of plain text files without findings, and the tree
+/// of large templates (their models are extracted first, and the routes of
+/// their findings computed while the tree is there). Per-file rules see their
+/// file and the configuration only.
+fn check_file(file: &mut SourceFile, active: &[&rules::Registered], config: &Config) -> Vec<Finding> {
+    let cx = Context { files: &[], config };
+    let mut findings = Vec::new();
+    for registered in active {
+        registered.rule.check_file(&cx, file, &mut findings);
+    }
+    if file.kind == FileKind::Text {
+        // JSON and YAML files may still be read by a workspace rule (a
+        // deploy action's renamed imagedefinitions file).
+        if findings.is_empty() && !may_be_data(&file.display) {
+            file.release_text();
+        }
+    } else if file.text.len() as u64 > LARGE_FILE
+        && matches!(file.kind, FileKind::CloudFormation | FileKind::Terraform)
+    {
+        crate::model::extract_all(file);
+        for finding in &mut findings {
+            finding.route = Some(Route::to_span(file.roots(), finding.location.span).to_string());
+        }
+        file.doc = None;
+    }
+    findings
+}
+
+/// Runs the workspace rules over files already loaded and checked one by
+/// one (`per_file` holds those findings), then selects, suppresses and
+/// locates every finding.
 fn analyze(
     files: Vec<SourceFile>,
-    early: Option<Vec<Finding>>,
+    per_file: Vec<Finding>,
     mut notices: Vec<crate::report::Notice>,
     options: &ScanOptions,
     pool: &rayon::ThreadPool,
@@ -139,24 +165,18 @@ fn analyze(
         files: &files,
         config: &options.config,
     };
-    let per_file: Vec<Vec<Finding>> = pool.install(|| {
-        files
+    let mut raw = per_file;
+    let joined: Vec<Vec<Finding>> = pool.install(|| {
+        active
             .par_iter()
-            .filter(|file| !(early.is_some() && file.kind == FileKind::Text))
-            .map(|file| {
+            .map(|registered| {
                 let mut out = Vec::new();
-                for registered in &active {
-                    registered.rule.check_file(&cx, file, &mut out);
-                }
+                registered.rule.check_workspace(&cx, &mut out);
                 out
             })
             .collect()
     });
-    let mut raw: Vec<Finding> = early.unwrap_or_default();
-    raw.extend(per_file.into_iter().flatten());
-    for registered in &active {
-        registered.rule.check_workspace(&cx, &mut raw);
-    }
+    raw.extend(joined.into_iter().flatten());
 
     let finished = finish(&files, raw, &selection, options.ignore_comments);
     Report {
@@ -192,15 +212,18 @@ pub fn scan_in_memory(
         })
         .collect();
     candidates.sort();
-    let files = candidates
-        .iter()
-        .enumerate()
-        .filter_map(|(id, c)| {
-            let bytes = inputs.iter().find(|(p, _)| *p == c.display)?.1;
-            Some(discover::parse_bytes(c, id, bytes.to_vec(), &limits))
-        })
-        .collect();
-    Ok(analyze(files, None, Vec::new(), options, &pool))
+    let active = Selection::new(options).active_rules();
+    let mut files = Vec::new();
+    let mut per_file = Vec::new();
+    for (id, c) in candidates.iter().enumerate() {
+        let Some((_, bytes)) = inputs.iter().find(|(p, _)| *p == c.display) else {
+            continue;
+        };
+        let mut file = discover::parse_bytes(c, id, bytes.to_vec(), &limits);
+        per_file.extend(check_file(&mut file, &active, &options.config));
+        files.push(file);
+    }
+    Ok(analyze(files, per_file, Vec::new(), options, &pool))
 }
 
 /// JSON or YAML by extension: a file a workspace rule may read even when
@@ -431,7 +454,10 @@ fn locate(
     selection: &Selection<'_>,
     rel: &str,
 ) -> Reported {
-    let route = Route::to_span(file.roots(), finding.location.span).to_string();
+    let route = match &finding.route {
+        Some(route) => route.clone(),
+        None => Route::to_span(file.roots(), finding.location.span).to_string(),
+    };
     // A secret never goes into a fingerprint, not even hashed.
     let raw = file.slice(finding.location.span);
     let value = if finding

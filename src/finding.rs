@@ -104,6 +104,9 @@ pub struct Finding {
     pub help: Option<String>,
     /// Spans holding secret values, masked in every output.
     pub secrets: Vec<Location>,
+    /// The document path of the value, when the engine computed it early
+    /// (before dropping a large file's tree).
+    pub route: Option<String>,
 }
 
 impl Finding {
@@ -116,6 +119,7 @@ impl Finding {
             related: Vec::new(),
             help: None,
             secrets: Vec::new(),
+            route: None,
         }
     }
 

@@ -351,11 +351,17 @@ pub fn linked<'a>(
         .iter()
         .find(|f| normalize(&f.display) == wanted)
         .or_else(|| match &project.buildspec {
+            // Scanned from elsewhere than the source root: a path that ends
+            // the same way, if only one file does.
             SpecSource::Path { path, .. } => {
                 let tail = format!("/{}", normalize(path));
-                files
+                let mut matching = files
                     .iter()
-                    .find(|f| normalize(&f.display).ends_with(&tail))
+                    .filter(|f| normalize(&f.display).ends_with(&tail));
+                match (matching.next(), matching.next()) {
+                    (Some(only), None) => Some(only),
+                    _ => None,
+                }
             }
             _ => None,
         })?;

@@ -20,6 +20,19 @@ pub mod written;
 
 use std::sync::OnceLock;
 
+/// Computes every model of a file now, so that its tree can be dropped
+/// afterwards. A new model must be added here.
+pub fn extract_all(file: &crate::source::SourceFile) {
+    let _ = iam::of(file);
+    let _ = workflow::of(file);
+    let _ = buildspec::of(file);
+    let _ = codebuild::of(file);
+    let _ = appspec::of(file);
+    let _ = deployment_group::of(file);
+    let _ = pipeline::of(file);
+    let _ = taskdef::of(file);
+}
+
 /// Models computed on first use, once per file.
 #[derive(Debug, Default)]
 pub struct Cache {

@@ -283,16 +283,31 @@ fn packages(pattern: &str, path: &str, discard_paths: bool) -> bool {
 fn buildspec_of<'a>(
     cx: &Context<'a>,
     root: &str,
+    pipeline_file: &'a SourceFile,
     action: &Action,
 ) -> Option<codebuild::Linked<'a>> {
     let name = action.config_value("ProjectName")?;
-    let project = cx.files.iter().find_map(|f| {
+    // The project the name refers to: one in the pipeline's own file, else
+    // the only one in the repository with that name.
+    let named = |f: &'a SourceFile| {
         codebuild::of(f)
             .projects
             .iter()
-            .find(|p| p.refs.contains(&name.text))
-            .map(|p| (f, p))
-    });
+            .filter(|p| p.refs.contains(&name.text))
+            .map(move |p| (f, p))
+    };
+    let project = match named(pipeline_file).next() {
+        Some(found) => Some(found),
+        None => {
+            let mut all = cx.files.iter().flat_map(named);
+            match (all.next(), all.next()) {
+                (Some(only), None) => Some(only),
+                (None, _) => None,
+                // Several projects of that name: which one runs is unknown.
+                (Some(_), Some(_)) => return None,
+            }
+        }
+    };
     if let Some((file, project)) = project {
         return codebuild::linked(cx.files, root, file, project);
     }
@@ -320,7 +335,7 @@ impl Rule for ArtifactFileMissing {
                         let Some(producer) = producer.filter(|a| a.is_provider("CodeBuild")) else {
                             continue;
                         };
-                        let Some(linked) = buildspec_of(cx, &root, producer) else {
+                        let Some(linked) = buildspec_of(cx, &root, file, producer) else {
                             continue;
                         };
                         let (spec_file, spec) = (linked.file, linked.spec);
