@@ -79,26 +79,44 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
     let max_size = config.limits.max_file_size;
     let selection = Selection::new(options);
     let active = selection.active_rules();
-    // Large files are parsed one at a time: their trees are most of the
-    // memory a scan needs, and each is dropped once it has been checked.
-    let large = std::sync::Mutex::new(());
-    let loaded: Vec<(Result<SourceFile, Skip>, Vec<Finding>)> = pool.install(|| {
-        candidates
-            .par_iter()
-            .map(|c| {
-                let size = std::fs::metadata(&c.path).map_or(0, |m| m.len());
-                let _one_at_a_time = (size > LARGE_FILE).then(|| large.lock());
-                match discover::load(c, 0, max_size, &limits) {
-                    Ok(mut file) => {
-                        let findings = check_file(&mut file, &active, config);
-                        (Ok(file), findings)
-                    }
-                    Err(skip) => (Err(skip), Vec::new()),
-                }
-            })
-            .collect()
+    // Large files are parsed one after the other on one thread while the
+    // rest are read in parallel: their trees are most of the memory a scan
+    // needs, each is dropped once checked, and one thread keeps reusing the
+    // same allocator arena for them.
+    let load = |c: &Candidate| match discover::load(c, 0, max_size, &limits) {
+        Ok(mut file) => {
+            let findings = check_file(&mut file, &active, config);
+            (Ok(file), findings)
+        }
+        Err(skip) => (Err(skip), Vec::new()),
+    };
+    let is_large = |c: &Candidate| std::fs::metadata(&c.path).is_ok_and(|m| m.len() > LARGE_FILE);
+    let (large, small): (Vec<_>, Vec<_>) = candidates
+        .iter()
+        .enumerate()
+        .partition(|(_, c)| is_large(c));
+    let (large, small) = pool.install(|| {
+        rayon::join(
+            || {
+                large
+                    .into_iter()
+                    .map(|(i, c)| (i, load(c)))
+                    .collect::<Vec<_>>()
+            },
+            || {
+                small
+                    .into_par_iter()
+                    .map(|(i, c)| (i, load(c)))
+                    .collect::<Vec<_>>()
+            },
+        )
     });
-    let mut files = Vec::with_capacity(loaded.len());
+    // Back in path order.
+    let mut loaded: Vec<(usize, (Result<SourceFile, Skip>, Vec<Finding>))> = large;
+    loaded.extend(small);
+    loaded.sort_by_key(|(i, _)| *i);
+    let loaded = loaded.into_iter().map(|(_, l)| l);
+    let mut files = Vec::with_capacity(candidates.len());
     let mut early = Vec::new();
     for (result, findings) in loaded {
         match result {
@@ -124,7 +142,11 @@ const LARGE_FILE: u64 = 1024 * 1024;
 /// of large templates (their models are extracted first, and the routes of
 /// their findings computed while the tree is there). Per-file rules see their
 /// file and the configuration only.
-fn check_file(file: &mut SourceFile, active: &[&rules::Registered], config: &Config) -> Vec<Finding> {
+fn check_file(
+    file: &mut SourceFile,
+    active: &[&rules::Registered],
+    config: &Config,
+) -> Vec<Finding> {
     let cx = Context { files: &[], config };
     let mut findings = Vec::new();
     for registered in active {
