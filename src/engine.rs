@@ -112,7 +112,7 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
         )
     });
     // Back in path order.
-    let mut loaded: Vec<(usize, (Result<SourceFile, Skip>, Vec<Finding>))> = large;
+    let mut loaded = large;
     loaded.extend(small);
     loaded.sort_by_key(|(i, _)| *i);
     let loaded = loaded.into_iter().map(|(_, l)| l);
