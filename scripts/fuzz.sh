@@ -16,5 +16,11 @@ for target in $targets; do
     done
   done
   echo "== $target for ${seconds}s"
-  cargo +nightly fuzz run "$target" "$corpus" -- -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=262144 2>&1 | tail -n 5
+  if cargo +nightly fuzz run "$target" "$corpus" -- -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=262144 > "fuzz/$target.log" 2>&1; then
+    grep -E '^Done' "fuzz/$target.log" || true
+  else
+    echo "CRASH in $target: see fuzz/$target.log and fuzz/artifacts/$target/"
+    failed=1
+  fi
 done
+exit "${failed:-0}"

@@ -130,7 +130,7 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
             Err(Skip::Quiet) => {}
         }
     }
-    Ok(analyze(files, early, notices, options, &pool))
+    Ok(analyze(files, early, notices, options, Some(&pool)))
 }
 
 /// Files larger than this are parsed one at a time and their tree is
@@ -178,7 +178,7 @@ fn analyze(
     per_file: Vec<Finding>,
     mut notices: Vec<crate::report::Notice>,
     options: &ScanOptions,
-    pool: &rayon::ThreadPool,
+    pool: Option<&rayon::ThreadPool>,
 ) -> Report {
     notices.sort();
     let selection = Selection::new(options);
@@ -188,16 +188,15 @@ fn analyze(
         config: &options.config,
     };
     let mut raw = per_file;
-    let joined: Vec<Vec<Finding>> = pool.install(|| {
-        active
-            .par_iter()
-            .map(|registered| {
-                let mut out = Vec::new();
-                registered.rule.check_workspace(&cx, &mut out);
-                out
-            })
-            .collect()
-    });
+    let workspace = |registered: &&rules::Registered| {
+        let mut out = Vec::new();
+        registered.rule.check_workspace(&cx, &mut out);
+        out
+    };
+    let joined: Vec<Vec<Finding>> = match pool {
+        Some(pool) => pool.install(|| active.par_iter().map(workspace).collect()),
+        None => active.iter().map(workspace).collect(),
+    };
     raw.extend(joined.into_iter().flatten());
 
     let finished = finish(&files, raw, &selection, options.ignore_comments);
@@ -217,11 +216,6 @@ pub fn scan_in_memory(
     inputs: &[(&str, &[u8])],
     options: &ScanOptions,
 ) -> Result<Report, ScanError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .use_current_thread()
-        .build()
-        .map_err(|e| ScanError::Threads(e.to_string()))?;
     let limits = Limits {
         max_nesting: options.config.limits.max_nesting,
         max_alias_nodes: options.config.limits.max_alias_nodes,
@@ -245,7 +239,7 @@ pub fn scan_in_memory(
         per_file.extend(check_file(&mut file, &active, &options.config));
         files.push(file);
     }
-    Ok(analyze(files, per_file, Vec::new(), options, &pool))
+    Ok(analyze(files, per_file, Vec::new(), options, None))
 }
 
 /// JSON or YAML by extension: a file a workspace rule may read even when

@@ -301,3 +301,14 @@ fn configuration_selects_ignores_and_overrides() {
     let (_, out, _) = run_in(dir.path(), &["--format", "concise", "--exclude", "a"]);
     assert!(out.trim().is_empty(), "{out}");
 }
+
+#[test]
+fn in_memory_scans_can_run_again_and_again() {
+    use shiplint::engine::{ScanOptions, scan_in_memory};
+    let options = ScanOptions::default();
+    for _ in 0..3 {
+        let report =
+            scan_in_memory(&[("imagedefinitions.json", b"[]")], &options).expect("scan runs");
+        assert_eq!(report.findings.len(), 1);
+    }
+}
