@@ -347,17 +347,17 @@ pub fn linked<'a>(
             }
         }
     };
-    let found = files
-        .iter()
+    // Only buildspec files can be linked: looking at them alone keeps this
+    // linear in the number of buildspecs, not of files.
+    let buildspecs = || files.iter().filter(|f| f.kind == FileKind::Buildspec);
+    let found = buildspecs()
         .find(|f| normalize(&f.display) == wanted)
         .or_else(|| match &project.buildspec {
             // Scanned from elsewhere than the source root: a path that ends
             // the same way, if only one file does.
             SpecSource::Path { path, .. } => {
                 let tail = format!("/{}", normalize(path));
-                let mut matching = files
-                    .iter()
-                    .filter(|f| normalize(&f.display).ends_with(&tail));
+                let mut matching = buildspecs().filter(|f| normalize(&f.display).ends_with(&tail));
                 match (matching.next(), matching.next()) {
                     (Some(only), None) => Some(only),
                     _ => None,
