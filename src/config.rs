@@ -760,27 +760,29 @@ ignore = ["oidc-subject-any-ref"]
         );
     }
 
+    /// The configuration error for `text` starts with `prefix`.
+    fn starts(text: &str, prefix: &str) {
+        let e = error(text);
+        assert!(e.starts_with(prefix), "{e}");
+    }
+
     #[test]
     fn unknown_keys_have_positions() {
-        let e = error("fail-on = \"high\"\nfolo = 1\n");
-        assert!(
-            e.starts_with("shiplint.toml:2:1: unknown key `folo`, expected one of"),
-            "{e}"
+        starts(
+            "fail-on = \"high\"\nfolo = 1\n",
+            "shiplint.toml:2:1: unknown key `folo`, expected one of",
         );
-        let e = error("[rules]\n  selct = []\n");
-        assert!(
-            e.starts_with("shiplint.toml:2:3: unknown key `selct`, expected one of"),
-            "{e}"
+        starts(
+            "[rules]\n  selct = []\n",
+            "shiplint.toml:2:3: unknown key `selct`, expected one of",
         );
-        let e = error("[[overrides]]\npaths = [\"a\"]\nignroe = []\n");
-        assert!(
-            e.starts_with("shiplint.toml:3:1: unknown key `ignroe`"),
-            "{e}"
+        starts(
+            "[[overrides]]\npaths = [\"a\"]\nignroe = []\n",
+            "shiplint.toml:3:1: unknown key `ignroe`",
         );
-        let e = error("[limits]\nmax-depth = 3\n");
-        assert!(
-            e.starts_with("shiplint.toml:2:1: unknown key `max-depth`"),
-            "{e}"
+        starts(
+            "[limits]\nmax-depth = 3\n",
+            "shiplint.toml:2:1: unknown key `max-depth`",
         );
     }
 
@@ -804,37 +806,31 @@ ignore = ["oidc-subject-any-ref"]
             e,
             format!("shiplint.toml:2:24: invalid severity `severe`, expected one of {SEVERITIES}")
         );
-        let e = error("fail-on = \"all\"\n");
-        assert!(
-            e.starts_with("shiplint.toml:1:11: invalid fail-on `all`"),
-            "{e}"
+        starts(
+            "fail-on = \"all\"\n",
+            "shiplint.toml:1:11: invalid fail-on `all`",
         );
         let e = error("[accounts]\nown = [\"210987654321\", \"1234\"]\n");
         assert_eq!(
             e,
             "shiplint.toml:2:24: invalid account id `1234`, expected 12 digits"
         );
-        let e = error("[accounts]\nknown = [\"21098765432x\"]\n");
-        assert!(
-            e.starts_with("shiplint.toml:2:10: invalid account id"),
-            "{e}"
+        starts(
+            "[accounts]\nknown = [\"21098765432x\"]\n",
+            "shiplint.toml:2:10: invalid account id",
         );
         let e = error("[[overrides]]\npaths = []\n");
         assert_eq!(e, "shiplint.toml:2:9: `paths` must not be empty");
-        let e = error("[[overrides]]\nignore = []\n");
-        assert!(
-            e.starts_with("shiplint.toml:1:1: missing key `paths`"),
-            "{e}"
+        starts(
+            "[[overrides]]\nignore = []\n",
+            "shiplint.toml:1:1: missing key `paths`",
         );
-        let e = error("exclude = [\"a/[b\"]\n");
-        assert!(
-            e.starts_with("shiplint.toml:1:12: invalid glob `a/[b`"),
-            "{e}"
+        starts(
+            "exclude = [\"a/[b\"]\n",
+            "shiplint.toml:1:12: invalid glob `a/[b`",
         );
-        let e = error("[limits]\nmax-nesting = -1\n");
-        assert!(e.starts_with("shiplint.toml:2:15: "), "{e}");
-        let e = error("fail-on = \n");
-        assert!(e.starts_with("shiplint.toml:1:"), "{e}");
+        starts("[limits]\nmax-nesting = -1\n", "shiplint.toml:2:15: ");
+        starts("fail-on = \n", "shiplint.toml:1:");
     }
 
     #[test]
