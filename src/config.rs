@@ -142,6 +142,16 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// The limits the parsers enforce.
+    pub fn parser(&self) -> crate::syntax::Limits {
+        crate::syntax::Limits {
+            max_nesting: self.max_nesting,
+            max_alias_nodes: self.max_alias_nodes,
+        }
+    }
+}
+
 /// One `[[overrides]]` block.
 #[derive(Debug, Clone)]
 pub struct Override {

@@ -9,7 +9,7 @@ use crate::report::{Report, RuleInfo, ShownFile, Summary};
 use crate::rules::{self, Context, RULES, UNUSED_SUPPRESSION};
 use crate::source::{FileKind, SourceFile};
 use crate::suppress::{self, Suppression};
-use crate::syntax::{Limits, Route};
+use crate::syntax::Route;
 use globset::GlobSet;
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -72,10 +72,7 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
             keep: &keep,
         },
     );
-    let limits = Limits {
-        max_nesting: config.limits.max_nesting,
-        max_alias_nodes: config.limits.max_alias_nodes,
-    };
+    let limits = config.limits.parser();
     let max_size = config.limits.max_file_size;
     let selection = Selection::new(options);
     let active = selection.active_rules();
@@ -162,6 +159,7 @@ fn check_file(
         && matches!(file.kind, FileKind::CloudFormation | FileKind::Terraform)
     {
         crate::model::extract_all(file);
+        crate::model::retain_for_workspace(file);
         for finding in &mut findings {
             finding.route = Some(Route::to_span(file.roots(), finding.location.span).to_string());
         }
@@ -198,6 +196,7 @@ fn analyze(
         None => active.iter().map(workspace).collect(),
     };
     raw.extend(joined.into_iter().flatten());
+    route_into_dropped_trees(&files, &mut raw, &options.config);
 
     let finished = finish(&files, raw, &selection, options.ignore_comments);
     Report {
@@ -210,16 +209,38 @@ fn analyze(
     }
 }
 
+/// Large templates lose their tree once their own rules have run (see
+/// [`check_file`]). A finding a workspace rule makes in one gets its route
+/// from the file parsed again, once per file; such findings are rare.
+fn route_into_dropped_trees(files: &[SourceFile], findings: &mut [Finding], config: &Config) {
+    let dropped = |f: &Finding| {
+        f.route.is_none()
+            && files
+                .get(f.location.file)
+                .is_some_and(|file| file.doc.is_none() && file.parse_error.is_none())
+    };
+    let mut pending: Vec<&mut Finding> = findings.iter_mut().filter(|f| dropped(f)).collect();
+    pending.sort_by_key(|f| f.location.file);
+    let limits = config.limits.parser();
+    for group in pending.chunk_by_mut(|a, b| a.location.file == b.location.file) {
+        let file = &files[group[0].location.file];
+        let Some(syntax) = file.syntax else { continue };
+        let Ok(doc) = crate::syntax::parse(syntax, &file.text, &limits) else {
+            continue;
+        };
+        for finding in group {
+            finding.route = Some(Route::to_span(&doc.roots, finding.location.span).to_string());
+        }
+    }
+}
+
 /// Scans files given in memory as (path, bytes), on the calling thread: the
 /// whole pipeline without the file system, for fuzzing and embedding.
 pub fn scan_in_memory(
     inputs: &[(&str, &[u8])],
     options: &ScanOptions,
 ) -> Result<Report, ScanError> {
-    let limits = Limits {
-        max_nesting: options.config.limits.max_nesting,
-        max_alias_nodes: options.config.limits.max_alias_nodes,
-    };
+    let limits = options.config.limits.parser();
     let mut candidates: Vec<Candidate> = inputs
         .iter()
         .map(|(path, _)| Candidate {

@@ -34,6 +34,27 @@ pub struct IamModel {
     pub attachments: Vec<Attachment>,
 }
 
+impl IamModel {
+    /// Keeps what rules over the whole repository read (the trust policies
+    /// with a federated principal, through [`super::trust::federated`], and
+    /// the providers) and drops the rest, which only per-file rules read.
+    /// Large templates declare thousands of roles whose policies would
+    /// otherwise stay for the whole scan.
+    pub fn retain_for_workspace(&mut self) {
+        self.policies.retain(|p| {
+            p.role == PolicyRole::Trust
+                && p.statements.iter().any(|s| {
+                    s.principals
+                        .iter()
+                        .flatten()
+                        .any(|p| p.kind == PrincipalKind::Federated)
+                })
+        });
+        self.policies.shrink_to_fit();
+        self.attachments = Vec::new();
+    }
+}
+
 /// The IAM model of a file, extracted on first use.
 pub fn of(file: &SourceFile) -> &IamModel {
     file.models.iam.get_or_init(|| extract(file))

@@ -33,6 +33,14 @@ pub fn extract_all(file: &crate::source::SourceFile) {
     let _ = taskdef::of(file);
 }
 
+/// Drops the parts of a file's models that only per-file rules read, once
+/// those have run. A workspace rule that reads more must say so here.
+pub fn retain_for_workspace(file: &mut crate::source::SourceFile) {
+    if let Some(model) = file.models.iam.get_mut() {
+        model.retain_for_workspace();
+    }
+}
+
 /// Models computed on first use, once per file.
 #[derive(Debug, Default)]
 pub struct Cache {

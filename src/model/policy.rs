@@ -166,15 +166,11 @@ impl Statement {
     /// with IAM wildcards in the statement's patterns). `NotAction` counts as
     /// including everything it does not list.
     pub fn allows_action(&self, action: &str) -> bool {
-        let action = action.to_ascii_lowercase();
-        if let Some(not) = &self.not_actions {
-            return !not
-                .iter()
-                .any(|a| wildcard_match(&a.text.to_ascii_lowercase(), &action));
+        let matching = |a: &Val| wildcard_match_ignore_case(&a.text, action);
+        match &self.not_actions {
+            Some(not) => !not.iter().any(matching),
+            None => self.actions.iter().any(matching),
         }
-        self.actions
-            .iter()
-            .any(|a| wildcard_match(&a.text.to_ascii_lowercase(), &action))
     }
 
     /// Conditions whose key (case-insensitive) is `key`.
@@ -333,15 +329,34 @@ fn conditions_from(node: &Node) -> Vec<Condition> {
 /// Iterative with backtracking on the last `*`, so linear-ish and never
 /// recursive.
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
+    if pattern.is_ascii() && text.is_ascii() {
+        matches(pattern.as_bytes(), text.as_bytes(), |a, b| a == b)
+    } else {
+        let p: Vec<char> = pattern.chars().collect();
+        let t: Vec<char> = text.chars().collect();
+        matches(&p, &t, |a, b| a == b)
+    }
+}
+
+/// [`wildcard_match`] ignoring ASCII case, as IAM compares action names.
+pub fn wildcard_match_ignore_case(pattern: &str, text: &str) -> bool {
+    if pattern.is_ascii() && text.is_ascii() {
+        matches(pattern.as_bytes(), text.as_bytes(), |a, b| {
+            a.eq_ignore_ascii_case(b)
+        })
+    } else {
+        wildcard_match(&pattern.to_ascii_lowercase(), &text.to_ascii_lowercase())
+    }
+}
+
+fn matches<T: Copy + PartialEq + Wildcards>(p: &[T], t: &[T], eq: impl Fn(&T, &T) -> bool) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && (p[pi] == T::ONE || eq(&p[pi], &t[ti])) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == T::ANY {
             star = Some((pi, ti));
             pi += 1;
         } else if let Some((sp, st)) = star {
@@ -352,10 +367,26 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == '*' {
+    while pi < p.len() && p[pi] == T::ANY {
         pi += 1;
     }
     pi == p.len()
+}
+
+/// The two wildcard symbols, as bytes or as characters.
+trait Wildcards {
+    const ANY: Self;
+    const ONE: Self;
+}
+
+impl Wildcards for u8 {
+    const ANY: u8 = b'*';
+    const ONE: u8 = b'?';
+}
+
+impl Wildcards for char {
+    const ANY: char = '*';
+    const ONE: char = '?';
 }
 
 #[cfg(test)]
@@ -388,5 +419,39 @@ mod tests {
             "repo:acme/app:ref:refs/heads/main"
         ));
         assert!(!wildcard_match("repo:acme/app", "repo:acme/app2"));
+        // `?` is one character, not one byte.
+        assert!(wildcard_match("caf?", "café"));
+        assert!(!wildcard_match("caf??", "café"));
+        assert!(wildcard_match("*é*", "résumé"));
+    }
+
+    #[test]
+    fn wildcards_ignoring_case() {
+        assert!(wildcard_match_ignore_case(
+            "STS:Assume*",
+            "sts:AssumeRoleWithWebIdentity"
+        ));
+        assert!(wildcard_match_ignore_case("iam:pass?ole", "IAM:PassRole"));
+        assert!(!wildcard_match_ignore_case("iam:Pass", "iam:PassRole"));
+        assert!(wildcard_match_ignore_case("ünïcode:*", "üNïCODE:Get"));
+        let mut statement = Statement {
+            span: Span::default(),
+            sid: None,
+            effect: Effect::Allow,
+            effect_span: Span::default(),
+            principals: None,
+            principal_span: None,
+            not_principals: None,
+            not_principal_span: None,
+            actions: vec![Val::new("STS:AssumeRole*", Span::default())],
+            not_actions: None,
+            resources: Vec::new(),
+            not_resources: None,
+            conditions: Vec::new(),
+        };
+        assert!(statement.allows_action("sts:AssumeRoleWithWebIdentity"));
+        statement.not_actions = Some(vec![Val::new("sts:*", Span::default())]);
+        assert!(!statement.allows_action("sts:AssumeRoleWithWebIdentity"));
+        assert!(statement.allows_action("s3:GetObject"));
     }
 }

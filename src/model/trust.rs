@@ -41,7 +41,13 @@ pub fn federated(files: &[SourceFile]) -> Vec<Federated<'_>> {
                 continue;
             }
             for statement in &policy.statements {
+                let federated_principal = |p: &Principal| p.kind == PrincipalKind::Federated;
                 if !statement.is_allow()
+                    || !statement
+                        .principals
+                        .iter()
+                        .flatten()
+                        .any(federated_principal)
                     || !statement.allows_action("sts:AssumeRoleWithWebIdentity")
                 {
                     continue;

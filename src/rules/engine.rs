@@ -4,7 +4,7 @@
 use super::{Context, Rule};
 use crate::finding::Finding;
 use crate::source::SourceFile;
-use crate::syntax::{Node, NodeKind};
+use crate::syntax::{Entry, Node, NodeKind};
 use std::collections::HashMap;
 
 pub const PARSE_ERROR: &str = "parse-error";
@@ -35,31 +35,54 @@ impl Rule for DuplicateKey {
         let mut stack: Vec<&Node> = file.roots().iter().collect();
         while let Some(node) = stack.pop() {
             if let NodeKind::Map(entries) | NodeKind::Block { body: entries, .. } = &node.kind {
-                let mut first = HashMap::new();
-                for entry in entries {
-                    // HCL blocks repeat by design (`statement { }` twice).
-                    if matches!(entry.value.kind, NodeKind::Block { .. }) {
-                        continue;
-                    }
-                    match first.get(entry.key.text.as_str()) {
-                        None => {
-                            first.insert(entry.key.text.as_str(), entry.key.span);
-                        }
-                        Some(&earlier) => out.push(
-                            Finding::new(
-                                DUPLICATE_KEY,
-                                file.at(entry.key.span),
-                                format!(
-                                    "key \"{}\" is written twice in this mapping: keep one",
-                                    entry.key.text
-                                ),
-                            )
-                            .related(file.at(earlier), "first written here"),
-                        ),
-                    }
-                }
+                for_each_repeat(entries, |entry, earlier| {
+                    out.push(
+                        Finding::new(
+                            DUPLICATE_KEY,
+                            file.at(entry.key.span),
+                            format!(
+                                "key \"{}\" is written twice in this mapping: keep one",
+                                entry.key.text
+                            ),
+                        )
+                        .related(file.at(earlier.key.span), "first written here"),
+                    );
+                });
             }
             stack.extend(node.children());
+        }
+    }
+}
+
+/// Calls `found(entry, first)` for every entry whose key an earlier entry
+/// already has. HCL blocks repeat by design (`statement { }` twice) and are
+/// left out. Most mappings are small: they are compared pairwise, without
+/// building a set.
+fn for_each_repeat<'a>(entries: &'a [Entry], mut found: impl FnMut(&'a Entry, &'a Entry)) {
+    const SMALL: usize = 16;
+    let counted = |e: &&Entry| !matches!(e.value.kind, NodeKind::Block { .. });
+    if entries.len() <= SMALL {
+        for (i, entry) in entries.iter().enumerate() {
+            if !counted(&entry) {
+                continue;
+            }
+            let earlier = entries[..i]
+                .iter()
+                .filter(counted)
+                .find(|e| e.key.text == entry.key.text);
+            if let Some(earlier) = earlier {
+                found(entry, earlier);
+            }
+        }
+        return;
+    }
+    let mut first: HashMap<&str, &Entry> = HashMap::with_capacity(entries.len());
+    for entry in entries.iter().filter(counted) {
+        match first.get(entry.key.text.as_str()) {
+            None => {
+                first.insert(entry.key.text.as_str(), entry);
+            }
+            Some(earlier) => found(entry, earlier),
         }
     }
 }
@@ -68,3 +91,50 @@ impl Rule for DuplicateKey {
 pub struct UnusedSuppression;
 
 impl Rule for UnusedSuppression {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::{Limits, Syntax, parse};
+
+    fn repeats(syntax: Syntax, text: &str) -> Vec<(String, u32, u32)> {
+        let doc = parse(syntax, text, &Limits::default()).expect("parses");
+        let mut out = Vec::new();
+        let root = doc.root().expect("a root");
+        for_each_repeat(root.entries().expect("a mapping"), |entry, first| {
+            out.push((
+                entry.key.text.clone(),
+                entry.key.span.start,
+                first.key.span.start,
+            ));
+        });
+        out
+    }
+
+    #[test]
+    fn repeats_in_small_and_large_mappings_alike() {
+        let small = "a: 1\nb: 2\na: 3\na: 4\n";
+        assert_eq!(
+            repeats(Syntax::Yaml, small),
+            vec![("a".into(), 10, 0), ("a".into(), 15, 0)]
+        );
+        // Past the pairwise threshold the set takes over; same answers.
+        let mut large: String = (0..40).map(|i| format!("k{i}: {i}\n")).collect();
+        let repeat_at = large.len();
+        large.push_str("k7: again\n");
+        let first_at = large.find("k7:").expect("written");
+        assert_eq!(
+            repeats(Syntax::Yaml, &large),
+            vec![("k7".into(), repeat_at as u32, first_at as u32)]
+        );
+    }
+
+    #[test]
+    fn repeated_hcl_blocks_are_not_repeats() {
+        let text = "statement {\n  a = 1\n}\nstatement {\n  a = 2\n}\nname = 1\nname = 2\n";
+        // hcl-edit refuses the repeated attribute; blocks alone are fine.
+        assert!(parse(Syntax::Hcl, text, &Limits::default()).is_err());
+        let blocks = "statement {\n  a = 1\n}\nstatement {\n  a = 2\n}\n";
+        assert!(repeats(Syntax::Hcl, blocks).is_empty());
+    }
+}

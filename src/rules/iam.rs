@@ -4,7 +4,7 @@
 use super::{Context, Rule};
 use crate::finding::{Finding, Severity};
 use crate::model::iam;
-use crate::model::policy::{PolicyRole, Statement, wildcard_match};
+use crate::model::policy::{PolicyRole, Statement, wildcard_match_ignore_case};
 use crate::model::value::Val;
 use crate::source::SourceFile;
 
@@ -38,7 +38,7 @@ fn passrole_grants(statement: &Statement) -> Vec<&Val> {
     statement
         .actions
         .iter()
-        .filter(|a| a.text != "*" && wildcard_match(&a.text.to_ascii_lowercase(), "iam:passrole"))
+        .filter(|a| a.text != "*" && wildcard_match_ignore_case(&a.text, "iam:passrole"))
         .collect()
 }
 
