@@ -19,6 +19,8 @@ pub struct Candidate {
     /// Path shown in reports (`/`-separated, relative where possible).
     pub display: String,
     pub path: PathBuf,
+    /// Size in bytes when found (0 if unknown); the file is read later.
+    pub size: u64,
 }
 
 pub struct WalkOptions<'a> {
@@ -69,6 +71,7 @@ pub fn walk(roots: &[PathBuf], options: &WalkOptions<'_>) -> (Vec<Candidate>, Ve
                             let candidate = Candidate {
                                 display: display_path(path, cwd),
                                 path: path.to_path_buf(),
+                                size: entry.metadata().map_or(0, |m| m.len()),
                             };
                             if (options.keep)(&candidate)
                                 && let Ok(mut found) = found.lock()
@@ -294,7 +297,11 @@ pub fn load(
     if bytes.contains(&0) {
         return Err(Skip::Quiet);
     }
-    // The size may have changed since `metadata`: never read past the limit.
+    // Room for the rest at once: growing by doubling would leave up to
+    // twice the file's size allocated. The size may have changed since
+    // `metadata`: never read past the limit.
+    let rest = usize::try_from(meta.len()).unwrap_or(0);
+    bytes.reserve_exact(rest.saturating_sub(bytes.len()));
     file.take(max_file_size.saturating_sub(bytes.len() as u64) + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| notice(format!("cannot read: {}", io_reason(&e))))?;
@@ -315,6 +322,7 @@ pub fn load_str(path: &str, text: &str) -> SourceFile {
     let candidate = Candidate {
         display: path.to_owned(),
         path: PathBuf::from(path),
+        size: text.len() as u64,
     };
     parse_bytes(&candidate, 0, text.as_bytes().to_vec(), &Limits::default())
 }

@@ -76,10 +76,6 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
     let max_size = config.limits.max_file_size;
     let selection = Selection::new(options);
     let active = selection.active_rules();
-    // Large files are parsed one after the other on one thread while the
-    // rest are read in parallel: their trees are most of the memory a scan
-    // needs, each is dropped once checked, and one thread keeps reusing the
-    // same allocator arena for them.
     let load = |c: &Candidate| match discover::load(c, 0, max_size, &limits) {
         Ok(mut file) => {
             let findings = check_file(&mut file, &active, config);
@@ -87,17 +83,24 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
         }
         Err(skip) => (Err(skip), Vec::new()),
     };
-    let is_large = |c: &Candidate| std::fs::metadata(&c.path).is_ok_and(|m| m.len() > LARGE_FILE);
+    // Large files are most of the work and, while parsed, most of the
+    // memory: they start first, at most `LARGE_AT_ONCE` at a time, while the
+    // other threads read the rest.
     let (large, small): (Vec<_>, Vec<_>) = candidates
         .iter()
         .enumerate()
-        .partition(|(_, c)| is_large(c));
+        .partition(|(_, c)| c.size > LARGE_FILE);
     let (large, small) = pool.install(|| {
         rayon::join(
             || {
                 large
-                    .into_iter()
-                    .map(|(i, c)| (i, load(c)))
+                    .chunks(LARGE_AT_ONCE)
+                    .flat_map(|chunk| {
+                        chunk
+                            .par_iter()
+                            .map(|(i, c)| (*i, load(c)))
+                            .collect::<Vec<_>>()
+                    })
                     .collect::<Vec<_>>()
             },
             || {
@@ -130,9 +133,12 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
     Ok(analyze(files, early, notices, options, Some(&pool)))
 }
 
-/// Files larger than this are parsed one at a time and their tree is
-/// dropped after their own checks.
+/// Files larger than this have their tree dropped after their own checks,
+/// and only `LARGE_AT_ONCE` of them are parsed at the same time.
 const LARGE_FILE: u64 = 1024 * 1024;
+
+/// Large files parsed at the same time, at most.
+const LARGE_AT_ONCE: usize = 2;
 
 /// Runs the per-file rules on a file just loaded, then frees what no later
 /// stage needs: the text of plain text files without findings, and the tree
@@ -243,9 +249,10 @@ pub fn scan_in_memory(
     let limits = options.config.limits.parser();
     let mut candidates: Vec<Candidate> = inputs
         .iter()
-        .map(|(path, _)| Candidate {
+        .map(|(path, bytes)| Candidate {
             display: (*path).to_owned(),
             path: PathBuf::from(path),
+            size: bytes.len() as u64,
         })
         .collect();
     candidates.sort();

@@ -1,6 +1,11 @@
 use shiplint::cli;
 use std::process::ExitCode;
 
+// Parsing makes many small, short-lived allocations; mimalloc serves them
+// several times faster than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let code = std::panic::catch_unwind(|| {
         let mut stdout = std::io::stdout().lock();

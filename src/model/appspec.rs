@@ -181,7 +181,7 @@ fn read_hooks(node: &Node, out: &mut Vec<Hook>) {
             _ => true,
         };
         out.push(Hook {
-            name: e.key.text.clone(),
+            name: e.key.text.to_string(),
             span: e.key.span,
             has_scripts,
         });

@@ -221,8 +221,8 @@ fn spec_source(file: &SourceFile, node: &Node) -> SpecSource {
         None => node,
     };
     match &node.kind {
-        NodeKind::Call { name, args } if name == "file" || name == "templatefile" => {
-            match args.first().and_then(Node::as_str) {
+        NodeKind::Call(call) if call.name == "file" || call.name == "templatefile" => {
+            match call.args.first().and_then(Node::as_str) {
                 Some(path) => SpecSource::Path {
                     path: path.trim_start_matches("${path.module}/").to_owned(),
                     span: node.span,

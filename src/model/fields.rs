@@ -98,14 +98,14 @@ pub fn tf_resources<'a>(root: &'a Node, ty: &str) -> Vec<(String, Span, &'a Node
         if e.key.text != "resource" {
             continue;
         }
-        let NodeKind::Block { labels, .. } = &e.value.kind else {
+        let NodeKind::Block(block) = &e.value.kind else {
             continue;
         };
-        if let [t, name] = labels.as_slice()
+        if let [t, name] = &block.labels[..]
             && t.text == ty
         {
             // The block node answers `get`/`entries` like a mapping.
-            out.push((name.text.clone(), name.span, &e.value));
+            out.push((name.text.to_string(), name.span, &e.value));
         }
     }
     out

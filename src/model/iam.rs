@@ -169,7 +169,7 @@ impl Cx<'_> {
                 "AWS::IAM::OIDCProvider" => {
                     if let Some(url) = props.get("Url").and_then(value) {
                         model.providers.push(OidcProvider {
-                            name: id.clone(),
+                            name: id.to_string(),
                             url,
                             span: resource.key.span,
                         });
@@ -182,12 +182,13 @@ impl Cx<'_> {
 
     fn terraform(&self, root: &Node, model: &mut IamModel) {
         for entry in root.entries().unwrap_or(&[]) {
-            let NodeKind::Block { labels, body } = &entry.value.kind else {
+            let NodeKind::Block(tf_block) = &entry.value.kind else {
                 continue;
             };
+            let (labels, body) = (&tf_block.labels, &tf_block.body);
             // The block node answers `get` like a mapping.
             let block = &entry.value;
-            let [ty, name] = labels.as_slice() else {
+            let [ty, name] = &labels[..] else {
                 continue;
             };
             let address = format!("{}.{}", ty.text, name.text);
@@ -272,8 +273,8 @@ impl Cx<'_> {
     /// quoted JSON string, or a reference (to a data source, read on its own).
     fn tf_policy(&self, node: &Node, role: PolicyRole, owner: Option<Owner>, model: &mut IamModel) {
         match &node.kind {
-            NodeKind::Call { name, args } if name == "jsonencode" => {
-                if let Some(arg) = args.first() {
+            NodeKind::Call(call) if call.name == "jsonencode" => {
+                if let Some(arg) = call.args.first() {
                     model
                         .policies
                         .extend(Policy::from_document(arg, Some(role), owner));
@@ -296,7 +297,7 @@ fn policy_document_data(
         .iter()
         .filter(|e| e.key.text == "statement")
         .filter_map(|e| match &e.value.kind {
-            NodeKind::Block { body, .. } => Some(tf_statement(e.value.span, body)),
+            NodeKind::Block(block) => Some(tf_statement(e.value.span, &block.body)),
             _ => None,
         })
         .collect();
@@ -326,7 +327,7 @@ fn tf_statement(span: Span, body: &[crate::syntax::Entry]) -> Statement {
         body.iter()
             .filter(move |e| e.key.text == k)
             .filter_map(|e| match &e.value.kind {
-                NodeKind::Block { body, .. } => Some((e.value.span, body.as_slice())),
+                NodeKind::Block(block) => Some((e.value.span, &block.body[..])),
                 _ => None,
             })
     };

@@ -218,7 +218,7 @@ fn action(node: &Node) -> Action {
         .unwrap_or(&[])
         .iter()
         .map(|e| ConfigEntry {
-            key: e.key.text.clone(),
+            key: e.key.text.to_string(),
             key_span: e.key.span,
             value: super::value::value(&e.value),
         })

@@ -221,7 +221,9 @@ impl Policy {
             NodeKind::Map(_) => vec![&statement.value],
             _ => return None,
         };
-        let statements: Vec<Statement> = nodes.into_iter().filter_map(statement_from).collect();
+        let mut statements: Vec<Statement> = nodes.into_iter().filter_map(statement_from).collect();
+        // Most policies hold one statement; `collect` leaves room for four.
+        statements.shrink_to_fit();
         let role = role.unwrap_or_else(|| {
             if statements
                 .iter()

@@ -75,7 +75,7 @@ fn extract(file: &SourceFile) -> TaskDefModel {
 
 fn terraform_containers(file: &SourceFile, node: &Node) -> Option<Vec<Container>> {
     match &node.kind {
-        NodeKind::Call { name, args } if name == "jsonencode" => containers(args.first()?),
+        NodeKind::Call(call) if call.name == "jsonencode" => containers(call.args.first()?),
         NodeKind::Str(_) => {
             let doc = parse_embedded(&file.text, node, Syntax::Json, &Limits::default())?.ok()?;
             containers(doc.roots.first()?)

@@ -88,8 +88,8 @@ fn collect(node: &Node, out: &mut Vec<Val>, depth: usize) {
         NodeKind::Str(s) | NodeKind::Number(s) => out.push(Val::new(s.clone(), node.span)),
         NodeKind::Bool(b) => out.push(Val::new(b.to_string(), node.span)),
         NodeKind::Expr(e) => out.push(Val::new(format!("${{{e}}}"), node.span)),
-        NodeKind::Call { name, .. } => out.push(Val::new(format!("${{{name}(...)}}"), node.span)),
-        NodeKind::Null | NodeKind::Seq(_) | NodeKind::Map(_) | NodeKind::Block { .. } => {}
+        NodeKind::Call(call) => out.push(Val::new(format!("${{{}(...)}}", call.name), node.span)),
+        NodeKind::Null | NodeKind::Seq(_) | NodeKind::Map(_) | NodeKind::Block(_) => {}
     }
 }
 

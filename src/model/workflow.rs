@@ -100,7 +100,7 @@ impl Permissions {
                 scopes: entries
                     .iter()
                     .map(|e| Scope {
-                        name: e.key.text.clone(),
+                        name: e.key.text.to_string(),
                         key_span: e.key.span,
                         level: Scalar::of(&e.value),
                     })
@@ -250,7 +250,7 @@ fn triggers(node: &Node) -> Vec<Trigger> {
         NodeKind::Map(entries) => entries
             .iter()
             .map(|e| Trigger {
-                name: e.key.text.clone(),
+                name: e.key.text.to_string(),
                 span: e.key.span,
             })
             .collect(),
@@ -263,7 +263,7 @@ fn bindings(node: &Node) -> Vec<Binding> {
         .unwrap_or(&[])
         .iter()
         .map(|e| Binding {
-            name: e.key.text.clone(),
+            name: e.key.text.to_string(),
             key_span: e.key.span,
             value: Scalar::of(&e.value),
         })

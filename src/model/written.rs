@@ -566,7 +566,7 @@ mod jq {
                             }
                         }
                     }
-                    Ok(self.finish(start, NodeKind::Seq(items)))
+                    Ok(self.finish(start, NodeKind::Seq(items.into())))
                 }
                 Some('{') => {
                     self.i += 1;
@@ -590,7 +590,7 @@ mod jq {
                                 return Err(self.err("expected a key"));
                             }
                             let key = Key {
-                                text,
+                                text: text.into(),
                                 span: Span::new(kstart, self.i),
                             };
                             self.ws();
@@ -601,7 +601,7 @@ mod jq {
                                 let kind = if var {
                                     NodeKind::Expr(key.text.clone())
                                 } else {
-                                    NodeKind::Expr(format!(".{}", key.text))
+                                    NodeKind::Expr(compact_str::format_compact!(".{}", key.text))
                                 };
                                 Node::new(key.span, kind)
                             };
@@ -617,13 +617,13 @@ mod jq {
                             }
                         }
                     }
-                    Ok(self.finish(start, NodeKind::Map(entries)))
+                    Ok(self.finish(start, NodeKind::Map(entries.into())))
                 }
                 Some('"') => {
                     let text = self.string()?;
                     self.ws();
                     if self.at_end_of_value() {
-                        Ok(self.finish(start, NodeKind::Str(text)))
+                        Ok(self.finish(start, NodeKind::Str(text.into())))
                     } else {
                         self.expr(start)
                     }
@@ -661,7 +661,10 @@ mod jq {
                 return Err(self.err("expected a value"));
             }
             let end = start + text.len();
-            Ok(Node::new(Span::new(start, end), NodeKind::Expr(text)))
+            Ok(Node::new(
+                Span::new(start, end),
+                NodeKind::Expr(text.into()),
+            ))
         }
 
         fn ident(&mut self) -> String {
@@ -752,7 +755,7 @@ mod tests {
             .find(|e| e.key.text.to_ascii_lowercase().starts_with("image"))
             .expect("image key");
         let value = match &entry.value.kind {
-            NodeKind::Str(s) => s.clone(),
+            NodeKind::Str(s) => s.to_string(),
             NodeKind::Expr(e) => format!("expr {e}"),
             _ => "other".into(),
         };

@@ -91,8 +91,8 @@ fn leaves<'n>(node: &'n Node, key: Option<&'n str>, depth: usize, out: &mut Vec<
         NodeKind::Str(_) | NodeKind::Number(_) | NodeKind::Expr(_) => {
             out.push(Leaf { node, key });
         }
-        NodeKind::Map(entries) | NodeKind::Block { body: entries, .. } => {
-            for e in entries {
+        NodeKind::Map(_) | NodeKind::Block(_) => {
+            for e in node.entries().unwrap_or_default() {
                 leaves(&e.value, Some(&e.key.text), depth + 1, out);
             }
         }
@@ -101,8 +101,8 @@ fn leaves<'n>(node: &'n Node, key: Option<&'n str>, depth: usize, out: &mut Vec<
                 leaves(item, key, depth + 1, out);
             }
         }
-        NodeKind::Call { args, .. } => {
-            for arg in args {
+        NodeKind::Call(call) => {
+            for arg in &call.args {
                 leaves(arg, key, depth + 1, out);
             }
         }

@@ -83,7 +83,7 @@ fn unguarded(
             let what = if finally {
                 format!("{} finally", phase.name.text)
             } else {
-                phase.name.text.clone()
+                phase.name.text.to_string()
             };
             let fix = if phase.name.text == "post_build" {
                 "guard it with CODEBUILD_BUILD_SUCCEEDING or set on-failure: ABORT on build"

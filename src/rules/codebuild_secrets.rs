@@ -243,7 +243,7 @@ fn find_node(roots: &[Node], span: Span) -> Option<&Node> {
 fn action_variables(file: &SourceFile, node: &Node) -> Vec<(String, Val)> {
     let parsed;
     let list = match &node.kind {
-        NodeKind::Call { name, args } if name == "jsonencode" => args.first(),
+        NodeKind::Call(call) if call.name == "jsonencode" => call.args.first(),
         NodeKind::Str(_) => {
             parsed =
                 crate::syntax::parse_embedded(&file.text, node, Syntax::Json, &Limits::default());
@@ -321,7 +321,7 @@ fn bindings<'a>(cx: &Context<'a>) -> Vec<(&'a SourceFile, &'a Buildspec, Vec<Bin
                         .map(|v| (v, "secrets-manager")),
                 )
                 .map(|(v, source)| Binding {
-                    name: v.name.text.clone(),
+                    name: v.name.text.to_string(),
                     at: file.at(v.name.span),
                     source,
                 })

@@ -34,7 +34,7 @@ impl Rule for DuplicateKey {
     fn check_file(&self, _cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
         let mut stack: Vec<&Node> = file.roots().iter().collect();
         while let Some(node) = stack.pop() {
-            if let NodeKind::Map(entries) | NodeKind::Block { body: entries, .. } = &node.kind {
+            if let Some(entries) = node.entries() {
                 for_each_repeat(entries, |entry, earlier| {
                     out.push(
                         Finding::new(
@@ -60,7 +60,7 @@ impl Rule for DuplicateKey {
 /// building a set.
 fn for_each_repeat<'a>(entries: &'a [Entry], mut found: impl FnMut(&'a Entry, &'a Entry)) {
     const SMALL: usize = 16;
-    let counted = |e: &&Entry| !matches!(e.value.kind, NodeKind::Block { .. });
+    let counted = |e: &&Entry| !matches!(e.value.kind, NodeKind::Block(_));
     if entries.len() <= SMALL {
         for (i, entry) in entries.iter().enumerate() {
             if !counted(&entry) {
@@ -103,7 +103,7 @@ mod tests {
         let root = doc.root().expect("a root");
         for_each_repeat(root.entries().expect("a mapping"), |entry, first| {
             out.push((
-                entry.key.text.clone(),
+                entry.key.text.to_string(),
                 entry.key.span.start,
                 first.key.span.start,
             ));

@@ -334,8 +334,8 @@ fn terraform_keys(file: &SourceFile, root: &Node, json: bool, out: &mut Vec<Find
             continue;
         }
         match &entry.value.kind {
-            NodeKind::Block { labels, .. } => {
-                if let [ty, name, ..] = labels.as_slice()
+            NodeKind::Block(block) => {
+                if let [ty, name, ..] = &block.labels[..]
                     && ty.text == TYPE
                 {
                     out.push(user_key_finding(

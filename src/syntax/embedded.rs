@@ -174,18 +174,17 @@ fn remap(node: &mut Node, map: &SourceMap) {
                     stack.push(&mut entry.value);
                 }
             }
-            super::NodeKind::Block { labels, body } => {
-                for label in labels.iter_mut() {
+            super::NodeKind::Block(block) => {
+                for label in block.labels.iter_mut() {
                     label.span = map.map_span(label.span);
                 }
-                for entry in body.iter_mut() {
+                for entry in block.body.iter_mut() {
                     entry.key.span = map.map_span(entry.key.span);
                     stack.push(&mut entry.value);
                 }
             }
-            super::NodeKind::Seq(items) | super::NodeKind::Call { args: items, .. } => {
-                stack.extend(items.iter_mut());
-            }
+            super::NodeKind::Seq(items) => stack.extend(items.iter_mut()),
+            super::NodeKind::Call(call) => stack.extend(call.args.iter_mut()),
             _ => {}
         }
     }

@@ -8,7 +8,7 @@
 //! written; function calls keep their arguments (so `jsonencode({...})` can
 //! be read as a policy); every other expression is kept as its source text.
 
-use super::{Entry, Key, Limits, Node, NodeKind, ParseError, Span};
+use super::{Block, Call, Entry, Key, Limits, Node, NodeKind, ParseError, Span, Text};
 use hcl_edit::Span as _;
 use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::structure::{BlockLabel, Body, Structure};
@@ -26,7 +26,7 @@ pub(super) fn parse(text: &str, _limits: &Limits) -> Result<Node, ParseError> {
     let cx = Cx { text };
     Ok(Node::new(
         Span::new(0, text.len()),
-        NodeKind::Map(cx.body(&body)),
+        NodeKind::Map(cx.body(&body).into_boxed_slice()),
     ))
 }
 
@@ -39,8 +39,8 @@ impl Cx<'_> {
         range.map_or_else(Span::default, |r| Span::new(r.start, r.end))
     }
 
-    fn raw(&self, span: Span) -> String {
-        self.text.get(span.range()).unwrap_or_default().to_owned()
+    fn raw(&self, span: Span) -> Text {
+        self.text.get(span.range()).unwrap_or_default().into()
     }
 
     fn body(&self, body: &Body) -> Vec<Entry> {
@@ -48,7 +48,7 @@ impl Cx<'_> {
             .map(|structure| match structure {
                 Structure::Attribute(attr) => Entry {
                     key: Key {
-                        text: attr.key.as_str().to_owned(),
+                        text: attr.key.as_str().into(),
                         span: self.span(attr.key.span()),
                     },
                     value: self.expr(&attr.value),
@@ -59,23 +59,23 @@ impl Cx<'_> {
                         .iter()
                         .map(|label| Key {
                             text: match label {
-                                BlockLabel::Ident(i) => i.as_str().to_owned(),
-                                BlockLabel::String(s) => s.as_str().to_owned(),
+                                BlockLabel::Ident(i) => i.as_str().into(),
+                                BlockLabel::String(s) => s.as_str().into(),
                             },
                             span: self.span(label.span()),
                         })
                         .collect();
                     Entry {
                         key: Key {
-                            text: block.ident.as_str().to_owned(),
+                            text: block.ident.as_str().into(),
                             span: self.span(block.ident.span()),
                         },
                         value: Node::new(
                             self.span(block.span()),
-                            NodeKind::Block {
+                            NodeKind::Block(Box::new(Block {
                                 labels,
-                                body: self.body(&block.body),
-                            },
+                                body: self.body(&block.body).into_boxed_slice(),
+                            })),
                         ),
                     }
                 }
@@ -88,8 +88,10 @@ impl Cx<'_> {
         let kind = match expr {
             Expression::Null(_) => NodeKind::Null,
             Expression::Bool(b) => NodeKind::Bool(*b.value()),
-            Expression::Number(n) => NodeKind::Number(n.value().to_string()),
-            Expression::String(s) => NodeKind::Str(s.value().clone()),
+            Expression::Number(n) => {
+                NodeKind::Number(compact_str::ToCompactString::to_compact_string(n.value()))
+            }
+            Expression::String(s) => NodeKind::Str(s.value().as_str().into()),
             Expression::StringTemplate(_) => {
                 // The template as written, between its quotes.
                 let raw = self.raw(span);
@@ -97,11 +99,11 @@ impl Cx<'_> {
                     .strip_prefix('"')
                     .and_then(|r| r.strip_suffix('"'))
                     .unwrap_or(&raw);
-                NodeKind::Str(inner.to_owned())
+                NodeKind::Str(inner.into())
             }
             Expression::HeredocTemplate(_) => {
                 let (body_span, value) = self.heredoc(span);
-                return Node::new(body_span, NodeKind::Str(value));
+                return Node::new(body_span, NodeKind::Str(value.into()));
             }
             Expression::Array(items) => NodeKind::Seq(items.iter().map(|e| self.expr(e)).collect()),
             Expression::Object(object) => NodeKind::Map(
@@ -114,10 +116,10 @@ impl Cx<'_> {
                     .collect(),
             ),
             Expression::Parenthesis(inner) => return self.expr(inner.inner()),
-            Expression::FuncCall(call) => NodeKind::Call {
-                name: call.name.name.as_str().to_owned(),
+            Expression::FuncCall(call) => NodeKind::Call(Box::new(Call {
+                name: call.name.name.as_str().into(),
                 args: call.args.iter().map(|a| self.expr(a)).collect(),
-            },
+            })),
             _ => NodeKind::Expr(self.raw(span)),
         };
         Node::new(span, kind)
@@ -126,7 +128,7 @@ impl Cx<'_> {
     fn object_key(&self, key: &ObjectKey) -> Key {
         match key {
             ObjectKey::Ident(ident) => Key {
-                text: ident.as_str().to_owned(),
+                text: ident.as_str().into(),
                 span: self.span(ident.span()),
             },
             ObjectKey::Expression(expr) => {

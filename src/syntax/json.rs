@@ -76,8 +76,8 @@ pub(super) fn nesting_exceeds(text: &str, max: usize) -> Option<usize> {
 
 fn convert(value: Value<'_>) -> Node {
     match value {
-        Value::StringLit(s) => Node::new(span(s.range), NodeKind::Str(s.value.into_owned())),
-        Value::NumberLit(n) => Node::new(span(n.range), NodeKind::Number(n.value.to_owned())),
+        Value::StringLit(s) => Node::new(span(s.range), NodeKind::Str(s.value.as_ref().into())),
+        Value::NumberLit(n) => Node::new(span(n.range), NodeKind::Number(n.value.into())),
         Value::BooleanLit(b) => Node::new(span(b.range), NodeKind::Bool(b.value)),
         Value::NullKeyword(n) => Node::new(span(n.range), NodeKind::Null),
         Value::Array(a) => Node::new(
@@ -91,11 +91,11 @@ fn convert(value: Value<'_>) -> Node {
                 .map(|p| {
                     let key = match p.name {
                         ObjectPropName::String(s) => Key {
-                            text: s.value.into_owned(),
+                            text: s.value.as_ref().into(),
                             span: span(s.range),
                         },
                         ObjectPropName::Word(w) => Key {
-                            text: w.value.to_owned(),
+                            text: w.value.into(),
                             span: span(w.range),
                         },
                     };

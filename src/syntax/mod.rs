@@ -107,10 +107,14 @@ pub fn parse(syntax: Syntax, text: &str, limits: &Limits) -> Result<Document, Pa
     Ok(Document { syntax, roots })
 }
 
+/// The text of a key or scalar. Most are short (`Type`, `Properties`,
+/// `sts:AssumeRole`) and stay inline, without an allocation of their own.
+pub type Text = compact_str::CompactString;
+
 /// A mapping key as written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Key {
-    pub text: String,
+    pub text: Text,
     pub span: Span,
 }
 
@@ -126,7 +130,7 @@ pub struct Entry {
 pub struct Node {
     pub span: Span,
     /// A YAML local tag such as `!Sub` or `!Ref` (CloudFormation short forms).
-    pub tag: Option<String>,
+    pub tag: Option<Box<str>>,
     pub kind: NodeKind,
 }
 
@@ -135,26 +139,34 @@ pub enum NodeKind {
     Null,
     Bool(bool),
     /// A number, as written.
-    Number(String),
+    Number(Text),
     /// A string. Interpolations (`${...}`) are kept verbatim.
-    Str(String),
-    Seq(Vec<Node>),
+    Str(Text),
+    Seq(Box<[Node]>),
     /// A mapping, an HCL object or an HCL body. Entries keep source order and
     /// duplicates, so that `duplicate-key` can see them.
-    Map(Vec<Entry>),
+    Map(Box<[Entry]>),
     /// An HCL block: `resource "aws_iam_role" "ci" { ... }`. It stands as the
     /// value of an entry keyed by the block type.
-    Block {
-        labels: Vec<Key>,
-        body: Vec<Entry>,
-    },
+    Block(Box<Block>),
     /// An HCL function call such as `jsonencode({...})`.
-    Call {
-        name: String,
-        args: Vec<Node>,
-    },
+    Call(Box<Call>),
     /// Any other HCL expression (a reference, a conditional, ...), as written.
-    Expr(String),
+    Expr(Text),
+}
+
+/// The labels and body of an HCL block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    pub labels: Box<[Key]>,
+    pub body: Box<[Entry]>,
+}
+
+/// An HCL function call: its name and arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    pub name: Text,
+    pub args: Box<[Node]>,
 }
 
 impl Node {
@@ -185,7 +197,8 @@ impl Node {
 
     pub fn entries(&self) -> Option<&[Entry]> {
         match &self.kind {
-            NodeKind::Map(entries) | NodeKind::Block { body: entries, .. } => Some(entries),
+            NodeKind::Map(entries) => Some(entries),
+            NodeKind::Block(block) => Some(&block.body),
             _ => None,
         }
     }
@@ -223,8 +236,8 @@ impl Node {
             NodeKind::Str(_) => "string",
             NodeKind::Seq(_) => "array",
             NodeKind::Map(_) => "object",
-            NodeKind::Block { .. } => "block",
-            NodeKind::Call { .. } => "function call",
+            NodeKind::Block(_) => "block",
+            NodeKind::Call(_) => "function call",
             NodeKind::Expr(_) => "expression",
         }
     }
@@ -233,10 +246,9 @@ impl Node {
     pub fn children(&self) -> Box<dyn Iterator<Item = &Node> + '_> {
         match &self.kind {
             NodeKind::Seq(items) => Box::new(items.iter()),
-            NodeKind::Map(entries) | NodeKind::Block { body: entries, .. } => {
-                Box::new(entries.iter().map(|e| &e.value))
-            }
-            NodeKind::Call { args, .. } => Box::new(args.iter()),
+            NodeKind::Map(entries) => Box::new(entries.iter().map(|e| &e.value)),
+            NodeKind::Block(block) => Box::new(block.body.iter().map(|e| &e.value)),
+            NodeKind::Call(call) => Box::new(call.args.iter()),
             _ => Box::new(std::iter::empty()),
         }
     }

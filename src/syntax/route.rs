@@ -41,20 +41,25 @@ impl Route {
 fn descend(mut node: &Node, span: Span, route: &mut Vec<Segment>) {
     loop {
         let next = match &node.kind {
-            NodeKind::Map(entries) | NodeKind::Block { body: entries, .. } => {
-                entries.iter().find_map(|e| {
+            NodeKind::Map(_) | NodeKind::Block(_) => {
+                node.entries().unwrap_or_default().iter().find_map(|e| {
                     if e.key.span.contains(span) {
-                        route.push(Segment::Key(e.key.text.clone()));
+                        route.push(Segment::Key(e.key.text.to_string()));
                         None
                     } else {
                         e.value.span.contains(span).then(|| {
-                            route.push(Segment::Key(e.key.text.clone()));
+                            route.push(Segment::Key(e.key.text.to_string()));
                             &e.value
                         })
                     }
                 })
             }
-            NodeKind::Seq(items) | NodeKind::Call { args: items, .. } => {
+            NodeKind::Seq(_) | NodeKind::Call(_) => {
+                let items = match &node.kind {
+                    NodeKind::Call(call) => &call.args,
+                    NodeKind::Seq(items) => items,
+                    _ => &[][..],
+                };
                 items.iter().enumerate().find_map(|(i, item)| {
                     item.span.contains(span).then(|| {
                         route.push(Segment::Index(i));

@@ -146,18 +146,19 @@ fn hcl_blocks_attributes_calls_and_heredocs() {
     let doc = parse_ok(Syntax::Hcl, text);
     let root = doc.root().expect("root");
     let block = root.entry("resource").expect("block");
-    let NodeKind::Block { labels, body } = &block.value.kind else {
+    let NodeKind::Block(tf_block) = &block.value.kind else {
         panic!("not a block")
     };
+    let (labels, body) = (&tf_block.labels, &tf_block.body);
     assert_eq!(labels[0].text, "aws_iam_role");
     assert_eq!(pos(text, labels[1].span), (1, 25));
     let body = Node::new(block.value.span, NodeKind::Map(body.clone()));
     assert_eq!(find(&body, &["name"]).as_str(), Some("ci-${var.env}"));
-    let NodeKind::Call { name, args } = &find(&body, &["assume_role_policy"]).kind else {
+    let NodeKind::Call(call) = &find(&body, &["assume_role_policy"]).kind else {
         panic!("not a call")
     };
-    assert_eq!(name, "jsonencode");
-    let effect = find(&args[0], &["Statement", "0", "Effect"]);
+    assert_eq!(call.name, "jsonencode");
+    let effect = find(&call.args[0], &["Statement", "0", "Effect"]);
     assert_eq!(pos(text, effect.span), (4, 29));
     assert_eq!(
         find(&body, &["arn"]).kind,
@@ -231,12 +232,13 @@ fn embedded_json_string_with_escapes_maps_to_file_columns() {
 fn embedded_hcl_heredoc_maps_to_file_lines() {
     let outer = "resource \"x\" \"y\" {\n  policy = <<EOF\n{\n  \"Statement\": [\n    {\"Effect\": \"Allow\"}\n  ]\n}\nEOF\n}\n";
     let doc = parse_ok(Syntax::Hcl, outer);
-    let NodeKind::Block { body, .. } = &doc.root().expect("root").entries().expect("body")[0]
+    let NodeKind::Block(block) = &doc.root().expect("root").entries().expect("body")[0]
         .value
         .kind
     else {
         panic!("block")
     };
+    let body = &block.body;
     let policy = &body[0].value;
     let inner = parse_embedded(outer, policy, Syntax::Json, &Limits::default())
         .expect("string")
@@ -249,12 +251,13 @@ fn embedded_hcl_heredoc_maps_to_file_lines() {
 fn embedded_indented_heredoc_maps_to_file_lines() {
     let outer = "resource \"x\" \"y\" {\n  spec = <<-EOT\n    version: 0.2\n    phases:\n      build: {}\n  EOT\n}\n";
     let doc = parse_ok(Syntax::Hcl, outer);
-    let NodeKind::Block { body, .. } = &doc.root().expect("root").entries().expect("body")[0]
+    let NodeKind::Block(block) = &doc.root().expect("root").entries().expect("body")[0]
         .value
         .kind
     else {
         panic!("block")
     };
+    let body = &block.body;
     let inner = parse_embedded(outer, &body[0].value, Syntax::Yaml, &Limits::default())
         .expect("string")
         .expect("parses");

@@ -5,7 +5,7 @@
 //! instead of eating memory), duplicate keys are kept for `duplicate-key`, and
 //! CloudFormation short tags (`!Sub`, `!Ref`, `!GetAtt`, ...) stay on the node.
 
-use super::{Entry, Key, Limits, Node, NodeKind, ParseError, Span};
+use super::{Entry, Key, Limits, Node, NodeKind, ParseError, Span, Text};
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
 use std::collections::HashMap;
 
@@ -42,13 +42,13 @@ fn scan_error(offsets: &CharOffsets, e: &ScanError) -> ParseError {
 enum Open {
     Seq {
         start: Span,
-        tag: Option<String>,
+        tag: Option<Box<str>>,
         anchor: usize,
         items: Vec<Node>,
     },
     Map {
         start: Span,
-        tag: Option<String>,
+        tag: Option<Box<str>>,
         anchor: usize,
         entries: Vec<Entry>,
         pending_key: Option<Key>,
@@ -117,16 +117,13 @@ impl Builder<'_> {
                         start,
                         tag,
                         anchor,
-                        mut items,
+                        items,
                     } => (
                         Node {
                             span: Span::new(start.start as usize, span.end as usize),
                             tag,
-                            kind: NodeKind::Seq({
-                                // Growth slack would stay for the whole scan.
-                                items.shrink_to_fit();
-                                items
-                            }),
+                            // Boxed: growth slack would stay for the whole scan.
+                            kind: NodeKind::Seq(items.into_boxed_slice()),
                         },
                         anchor,
                     ),
@@ -140,11 +137,7 @@ impl Builder<'_> {
                         Node {
                             span: Span::new(start.start as usize, span.end as usize),
                             tag,
-                            kind: NodeKind::Map({
-                                let mut entries = merge_keys(entries);
-                                entries.shrink_to_fit();
-                                entries
-                            }),
+                            kind: NodeKind::Map(merge_keys(entries).into_boxed_slice()),
                         },
                         anchor,
                     ),
@@ -195,10 +188,11 @@ impl Builder<'_> {
 
 /// A mapping key: its scalar text, or a placeholder for the rare complex key.
 fn key_of(node: &Node) -> Key {
-    let text = match node.scalar_text() {
-        Some(t) => t.into_owned(),
-        None if matches!(node.kind, NodeKind::Null) => String::new(),
-        None => format!("<{} key>", node.type_name()),
+    let text = match &node.kind {
+        NodeKind::Str(t) | NodeKind::Number(t) => t.clone(),
+        NodeKind::Bool(b) => Text::const_new(if *b { "true" } else { "false" }),
+        NodeKind::Null => Text::default(),
+        _ => compact_str::format_compact!("<{} key>", node.type_name()),
     };
     Key {
         text,
@@ -217,12 +211,12 @@ fn merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
     for merge in merges {
         let sources: Vec<Node> = match merge.value.kind {
             NodeKind::Map(_) => vec![merge.value],
-            NodeKind::Seq(items) => items,
+            NodeKind::Seq(items) => items.into_vec(),
             _ => continue,
         };
         for source in sources {
             if let NodeKind::Map(inherited) = source.kind {
-                for entry in inherited {
+                for entry in inherited.into_vec() {
                     if !own.iter().any(|e| e.key.text == entry.key.text) {
                         own.push(entry);
                     }
@@ -239,8 +233,8 @@ fn count_nodes(node: &Node) -> usize {
 
 /// A local tag such as `!Sub`, kept for CloudFormation; core-schema tags are
 /// resolved into the node's kind instead.
-fn local_tag(tag: &Tag) -> Option<String> {
-    (tag.handle == "!").then(|| format!("!{}", tag.suffix))
+fn local_tag(tag: &Tag) -> Option<Box<str>> {
+    (tag.handle == "!").then(|| format!("!{}", tag.suffix).into_boxed_str())
 }
 
 fn scalar(value: &str, style: ScalarStyle, tag: Option<&Tag>, span: Span) -> Node {
@@ -248,9 +242,9 @@ fn scalar(value: &str, style: ScalarStyle, tag: Option<&Tag>, span: Span) -> Nod
         .filter(|t| t.is_yaml_core_schema())
         .map(|t| t.suffix.as_str());
     let kind = match (core, style) {
-        (Some("str"), _) => NodeKind::Str(value.to_owned()),
+        (Some("str"), _) => NodeKind::Str(value.into()),
         (_, ScalarStyle::Plain) => plain_scalar(value),
-        _ => NodeKind::Str(value.to_owned()),
+        _ => NodeKind::Str(value.into()),
     };
     Node {
         span,
@@ -265,8 +259,8 @@ fn plain_scalar(value: &str) -> NodeKind {
         "" | "~" | "null" | "Null" | "NULL" => NodeKind::Null,
         "true" | "True" | "TRUE" => NodeKind::Bool(true),
         "false" | "False" | "FALSE" => NodeKind::Bool(false),
-        _ if is_number(value) => NodeKind::Number(value.to_owned()),
-        _ => NodeKind::Str(value.to_owned()),
+        _ if is_number(value) => NodeKind::Number(value.into()),
+        _ => NodeKind::Str(value.into()),
     }
 }
 
