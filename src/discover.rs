@@ -297,14 +297,18 @@ pub fn load(
     if bytes.contains(&0) {
         return Err(Skip::Quiet);
     }
-    // Room for the rest at once: growing by doubling would leave up to
-    // twice the file's size allocated. The size may have changed since
-    // `metadata`: never read past the limit.
-    let rest = usize::try_from(meta.len()).unwrap_or(0);
-    bytes.reserve_exact(rest.saturating_sub(bytes.len()));
-    file.take(max_file_size.saturating_sub(bytes.len() as u64) + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| notice(format!("cannot read: {}", io_reason(&e))))?;
+    // A probe shorter than asked for ended at the end of the file: most
+    // files are read whole by it. Otherwise, room for the rest at once
+    // (growing by doubling would leave up to twice the file's size
+    // allocated), and never past the limit: the size may have changed since
+    // `metadata`.
+    if bytes.len() == BINARY_PROBE {
+        let rest = usize::try_from(meta.len()).unwrap_or(0);
+        bytes.reserve_exact(rest.saturating_sub(bytes.len()));
+        file.take(max_file_size.saturating_sub(bytes.len() as u64) + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| notice(format!("cannot read: {}", io_reason(&e))))?;
+    }
     if bytes.len() as u64 > max_file_size {
         return Err(notice(format!(
             "larger than the {} byte limit (max-file-size), not read",
@@ -371,6 +375,7 @@ pub fn parse_bytes(
         },
         (None, _) => (None, None),
     };
+    let models = crate::model::Models::new(doc.is_some());
     SourceFile {
         id,
         path: candidate.path.clone(),
@@ -381,7 +386,7 @@ pub fn parse_bytes(
         lines,
         doc,
         parse_error,
-        models: Default::default(),
+        models,
     }
 }
 

@@ -67,7 +67,7 @@ pub struct SourceFile {
     pub doc: Option<Document>,
     pub parse_error: Option<ParseError>,
     /// Typed models, extracted on first use.
-    pub models: crate::model::Cache,
+    pub models: crate::model::Models,
 }
 
 impl SourceFile {

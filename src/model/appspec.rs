@@ -88,6 +88,7 @@ pub struct AppSpec {
 /// The AppSpec of a file (`None` for other kinds), extracted on first use.
 pub fn of(file: &SourceFile) -> Option<&AppSpec> {
     file.models
+        .cache()
         .appspec
         .get_or_init(|| {
             if file.kind != FileKind::AppSpec {

@@ -305,6 +305,7 @@ fn after_block_indicator(text: &str, at: usize) -> bool {
 /// The buildspec of a buildspec file, extracted on first use.
 pub fn of(file: &SourceFile) -> Option<&Buildspec> {
     file.models
+        .cache()
         .buildspec
         .get_or_init(|| {
             if file.kind != FileKind::Buildspec {

@@ -60,7 +60,10 @@ pub struct DeploymentGroupModel {
 }
 
 pub fn of(file: &SourceFile) -> &DeploymentGroupModel {
-    file.models.deployment_group.get_or_init(|| extract(file))
+    file.models
+        .cache()
+        .deployment_group
+        .get_or_init(|| extract(file))
 }
 
 fn extract(file: &SourceFile) -> DeploymentGroupModel {

@@ -57,7 +57,7 @@ impl IamModel {
 
 /// The IAM model of a file, extracted on first use.
 pub fn of(file: &SourceFile) -> &IamModel {
-    file.models.iam.get_or_init(|| extract(file))
+    file.models.cache().iam.get_or_init(|| extract(file))
 }
 
 fn extract(file: &SourceFile) -> IamModel {

@@ -30,7 +30,7 @@ pub struct TaskDefModel {
 
 /// The task definitions of a file, extracted on first use.
 pub fn of(file: &SourceFile) -> &TaskDefModel {
-    file.models.taskdef.get_or_init(|| extract(file))
+    file.models.cache().taskdef.get_or_init(|| extract(file))
 }
 
 fn extract(file: &SourceFile) -> TaskDefModel {

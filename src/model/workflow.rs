@@ -203,6 +203,7 @@ impl Workflow {
 /// a mapping), extracted on first use.
 pub fn of(file: &SourceFile) -> Option<&Workflow> {
     file.models
+        .cache()
         .workflow
         .get_or_init(|| {
             if file.kind != FileKind::Workflow {
