@@ -13,6 +13,8 @@ use crate::syntax::Route;
 use globset::GlobSet;
 use rayon::prelude::*;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// Everything a scan needs besides the files themselves.
 #[derive(Debug, Default)]
@@ -84,36 +86,39 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
         Err(skip) => (Err(skip), Vec::new()),
     };
     // Large files are most of the work and, while parsed, most of the
-    // memory: they start first, at most `LARGE_AT_ONCE` at a time, while the
-    // other threads read the rest.
+    // memory. `LARGE_AT_ONCE` lanes start first and take them one after the
+    // other, so that no more are parsed at once; the small files are one job
+    // queued behind the lanes, split among the threads as they come free.
     let (large, small): (Vec<_>, Vec<_>) = candidates
         .iter()
         .enumerate()
         .partition(|(_, c)| c.size > LARGE_FILE);
-    let (large, small) = pool.install(|| {
-        rayon::join(
-            || {
-                large
-                    .chunks(LARGE_AT_ONCE)
-                    .flat_map(|chunk| {
-                        chunk
-                            .par_iter()
-                            .map(|(i, c)| (*i, load(c)))
-                            .collect::<Vec<_>>()
-                    })
-                    .collect::<Vec<_>>()
-            },
-            || {
-                small
-                    .into_par_iter()
-                    .map(|(i, c)| (i, load(c)))
-                    .collect::<Vec<_>>()
-            },
-        )
+    let next_large = AtomicUsize::new(0);
+    let loaded = Mutex::new(Vec::with_capacity(candidates.len()));
+    let gather = |mut done: Vec<_>| {
+        loaded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .append(&mut done);
+    };
+    pool.install(|| {
+        rayon::scope_fifo(|scope| {
+            for _ in 0..LARGE_AT_ONCE.min(large.len()) {
+                scope.spawn_fifo(|_| {
+                    let mut done = Vec::new();
+                    while let Some((i, c)) = large.get(next_large.fetch_add(1, Ordering::Relaxed)) {
+                        done.push((*i, load(c)));
+                    }
+                    gather(done);
+                });
+            }
+            scope.spawn_fifo(|_| {
+                gather(small.par_iter().map(|(i, c)| (*i, load(c))).collect());
+            });
+        });
     });
     // Back in path order.
-    let mut loaded = large;
-    loaded.extend(small);
+    let mut loaded = loaded.into_inner().unwrap_or_else(PoisonError::into_inner);
     loaded.sort_by_key(|(i, _)| *i);
     let loaded = loaded.into_iter().map(|(_, l)| l);
     let mut files = Vec::with_capacity(candidates.len());
