@@ -19,7 +19,8 @@ pub struct Candidate {
     /// Path shown in reports (`/`-separated, relative where possible).
     pub display: String,
     pub path: PathBuf,
-    /// Size in bytes when found (0 if unknown); the file is read later.
+    /// Size in bytes when found, for files that may be parsed ([`may_parse`]);
+    /// 0 for the others, or when unknown. The file is read later.
     pub size: u64,
 }
 
@@ -71,7 +72,11 @@ pub fn walk(roots: &[PathBuf], options: &WalkOptions<'_>) -> (Vec<Candidate>, Ve
                             let candidate = Candidate {
                                 display: display_path(path, cwd),
                                 path: path.to_path_buf(),
-                                size: entry.metadata().map_or(0, |m| m.len()),
+                                size: if may_parse(path) {
+                                    entry.metadata().map_or(0, |m| m.len())
+                                } else {
+                                    0
+                                },
                             };
                             if (options.keep)(&candidate)
                                 && let Ok(mut found) = found.lock()
@@ -157,6 +162,16 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
 const SNIFF_BYTES: usize = 64 * 1024;
 /// How much of a file is read to tell text from binary.
 const BINARY_PROBE: usize = 8 * 1024;
+
+/// Whether [`classify`] may give the file a syntax, judging by its name
+/// alone: every other file is plain text.
+pub fn may_parse(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        ["json", "yml", "yaml", "template", "tf"]
+            .iter()
+            .any(|known| e.eq_ignore_ascii_case(known))
+    })
+}
 
 /// Decides what a file is from its path and the start of its text.
 pub fn classify(display: &str, prefix: &str) -> (FileKind, Option<Syntax>) {
@@ -393,6 +408,45 @@ pub fn parse_bytes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_names_that_may_parse_are_given_a_syntax() {
+        let prefixes = [
+            "",
+            "AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n",
+            "{\"AWSTemplateFormatVersion\": \"2010-09-09\"}",
+            "version: 0.2\nphases: {}\n",
+        ];
+        let names = [
+            "README.md",
+            "main.py",
+            "src/lib.rs",
+            "Makefile",
+            "main.tf",
+            "stack.tf.json",
+            "infra/stack.template",
+            "infra/stack.TEMPLATE",
+            "buildspec.yml",
+            "ci/Buildspec.YAML",
+            ".github/workflows/ci.yml",
+            "imagedefinitions.json",
+            "taskdef.json",
+            "appspec.yaml",
+            "policy.JSON",
+            "notes.txt",
+            "yml",
+            "template",
+        ];
+        for name in names {
+            for prefix in prefixes {
+                let (_, syntax) = classify(name, prefix);
+                if syntax.is_some() {
+                    assert!(may_parse(Path::new(name)), "{name} is parsed but not sized");
+                }
+            }
+        }
+        assert!(!may_parse(Path::new("main.py")));
+    }
 
     #[test]
     fn classifies_by_name() {
