@@ -14,6 +14,8 @@ pub(super) fn parse(text: &str, limits: &Limits) -> Result<Vec<Node>, ParseError
     let mut builder = Builder {
         limits,
         stack: Vec::new(),
+        items: Vec::new(),
+        entries: Vec::new(),
         anchors: HashMap::new(),
         alias_budget: limits.max_alias_nodes,
         roots: Vec::new(),
@@ -38,19 +40,22 @@ fn scan_error(offsets: &CharOffsets, e: &ScanError) -> ParseError {
     }
 }
 
-/// A collection under construction.
+/// A collection under construction. Its items or entries so far are the
+/// top of the builder's `items` or `entries` from `first` on: one stack for
+/// all open collections, so that each collection is allocated once, at its
+/// exact size, when it closes.
 enum Open {
     Seq {
         start: Span,
         tag: Option<Box<str>>,
         anchor: usize,
-        items: Vec<Node>,
+        first: usize,
     },
     Map {
         start: Span,
         tag: Option<Box<str>>,
         anchor: usize,
-        entries: Vec<Entry>,
+        first: usize,
         pending_key: Option<Key>,
     },
 }
@@ -58,6 +63,8 @@ enum Open {
 struct Builder<'a> {
     limits: &'a Limits,
     stack: Vec<Open>,
+    items: Vec<Node>,
+    entries: Vec<Entry>,
     anchors: HashMap<usize, Node>,
     alias_budget: usize,
     roots: Vec<Node>,
@@ -95,7 +102,7 @@ impl Builder<'_> {
                     start: span,
                     tag: tag.as_deref().and_then(local_tag),
                     anchor,
-                    items: Vec::new(),
+                    first: self.items.len(),
                 });
             }
             Event::MappingStart(anchor, tag) => {
@@ -104,7 +111,7 @@ impl Builder<'_> {
                     start: span,
                     tag: tag.as_deref().and_then(local_tag),
                     anchor,
-                    entries: Vec::new(),
+                    first: self.entries.len(),
                     pending_key: None,
                 });
             }
@@ -117,13 +124,12 @@ impl Builder<'_> {
                         start,
                         tag,
                         anchor,
-                        items,
+                        first,
                     } => (
                         Node {
                             span: Span::new(start.start as usize, span.end as usize),
                             tag,
-                            // Boxed: growth slack would stay for the whole scan.
-                            kind: NodeKind::Seq(items.into_boxed_slice()),
+                            kind: NodeKind::Seq(self.items.drain(first..).collect()),
                         },
                         anchor,
                     ),
@@ -131,13 +137,13 @@ impl Builder<'_> {
                         start,
                         tag,
                         anchor,
-                        entries,
+                        first,
                         ..
                     } => (
                         Node {
                             span: Span::new(start.start as usize, span.end as usize),
                             tag,
-                            kind: NodeKind::Map(merge_keys(entries).into_boxed_slice()),
+                            kind: NodeKind::Map(merge_keys(self.entries.drain(first..).collect())),
                         },
                         anchor,
                     ),
@@ -173,13 +179,9 @@ impl Builder<'_> {
     fn push_value(&mut self, node: Node) {
         match self.stack.last_mut() {
             None => self.roots.push(node),
-            Some(Open::Seq { items, .. }) => items.push(node),
-            Some(Open::Map {
-                entries,
-                pending_key,
-                ..
-            }) => match pending_key.take() {
-                Some(key) => entries.push(Entry { key, value: node }),
+            Some(Open::Seq { .. }) => self.items.push(node),
+            Some(Open::Map { pending_key, .. }) => match pending_key.take() {
+                Some(key) => self.entries.push(Entry { key, value: node }),
                 None => *pending_key = Some(key_of(&node)),
             },
         }
@@ -202,9 +204,9 @@ fn key_of(node: &Node) -> Key {
 
 /// Applies YAML merge keys (`<<: *defaults`): merged entries come after the
 /// mapping's own and never override them.
-fn merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
+fn merge_keys(entries: Vec<Entry>) -> Box<[Entry]> {
     if !entries.iter().any(|e| e.key.text == "<<") {
-        return entries;
+        return entries.into_boxed_slice();
     }
     let (merges, mut own): (Vec<Entry>, Vec<Entry>) =
         entries.into_iter().partition(|e| e.key.text == "<<");
@@ -224,7 +226,7 @@ fn merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
             }
         }
     }
-    own
+    own.into_boxed_slice()
 }
 
 fn count_nodes(node: &Node) -> usize {
