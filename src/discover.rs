@@ -353,10 +353,10 @@ pub fn parse_bytes(
     bytes: Vec<u8>,
     limits: &Limits,
 ) -> SourceFile {
-    let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        Some(rest) => rest.to_vec(),
-        None => bytes,
-    };
+    let mut bytes = bytes;
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
     let (text, invalid_at) = match String::from_utf8(bytes) {
         Ok(text) => (text, None),
         Err(err) => {
@@ -391,6 +391,8 @@ pub fn parse_bytes(
         (None, _) => (None, None),
     };
     let models = crate::model::Models::new(doc.is_some());
+    let roots = doc.as_ref().map_or(&[][..], |d| d.roots.as_slice());
+    let suppressions = crate::suppress::comments(&text, syntax, roots);
     SourceFile {
         id,
         path: candidate.path.clone(),
@@ -402,6 +404,7 @@ pub fn parse_bytes(
         doc,
         parse_error,
         models,
+        suppressions,
     }
 }
 

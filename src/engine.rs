@@ -8,7 +8,7 @@ use crate::finding::{Finding, Place, RelatedPlace, Reported, Severity};
 use crate::report::{Report, RuleInfo, ShownFile, Summary};
 use crate::rules::{self, Context, RULES, UNUSED_SUPPRESSION};
 use crate::source::{FileKind, SourceFile};
-use crate::suppress::{self, Suppression};
+use crate::suppress::Suppression;
 use crate::syntax::Route;
 use globset::GlobSet;
 use rayon::prelude::*;
@@ -387,10 +387,7 @@ fn finish(
         .iter()
         .map(|f| {
             if ignore_comments {
-                suppress::comments(f)
-                    .into_iter()
-                    .map(|s| (s, false))
-                    .collect()
+                f.suppressions.iter().map(|s| (s.clone(), false)).collect()
             } else {
                 Vec::new()
             }

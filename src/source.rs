@@ -68,6 +68,8 @@ pub struct SourceFile {
     pub parse_error: Option<ParseError>,
     /// Typed models, extracted on first use.
     pub models: crate::model::Models,
+    /// Its inline suppression comments, read while the tree was there.
+    pub suppressions: Vec<crate::suppress::Suppression>,
 }
 
 impl SourceFile {
