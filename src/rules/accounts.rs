@@ -335,7 +335,13 @@ pub fn placeholders(file: &SourceFile) -> Vec<(Span, String)> {
     let Some(words) = PLACEHOLDER_WORDS.as_ref() else {
         return Vec::new();
     };
-    if !words.is_match(&file.text) {
+    // Matches over the whole text, in order and not overlapping. A value
+    // holding a match of its own always overlaps one of them (from wherever
+    // the previous match ended, the scan reports one that ends no later than
+    // the value's), so only values that overlap one are looked at.
+    let hits: Vec<std::ops::Range<usize>> =
+        words.find_iter(&file.text).map(|m| m.range()).collect();
+    if hits.is_empty() {
         return Vec::new();
     }
     let mut all = Vec::new();
@@ -344,6 +350,11 @@ pub fn placeholders(file: &SourceFile) -> Vec<(Span, String)> {
     }
     let mut out = Vec::new();
     for leaf in all {
+        let span = leaf.node.span.range();
+        let first = hits.partition_point(|h| h.end <= span.start);
+        if hits.get(first).is_none_or(|h| h.start >= span.end) {
+            continue;
+        }
         let raw = file.slice(leaf.node.span);
         if words.is_match(raw) {
             placeholder_words(raw, leaf.node.span.start as usize, leaf.key, &mut out);
