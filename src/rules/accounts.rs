@@ -59,6 +59,25 @@ static PLACEHOLDER_WORDS: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
         .ok()
 });
 
+/// The runs of 12 digits or more in the text, in order.
+fn long_digit_runs(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut runs = Vec::new();
+    let mut start = None;
+    for (i, b) in text.bytes().chain(std::iter::once(b' ')).enumerate() {
+        match (b.is_ascii_digit(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(from)) => {
+                if i - from >= 12 {
+                    runs.push(from..i);
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    runs
+}
+
 /// True when the text holds a run of exactly 12 digits somewhere.
 fn has_twelve_digits(text: &str) -> bool {
     let mut run = 0;
@@ -146,7 +165,9 @@ fn is_repository_key(key: &str) -> bool {
 
 /// The spans of the literal account ids in the file's document.
 pub fn account_ids(file: &SourceFile) -> Vec<Span> {
-    if !has_twelve_digits(&file.text) {
+    // Every value holding an account id overlaps one of these runs.
+    let runs = long_digit_runs(&file.text);
+    if runs.is_empty() {
         return Vec::new();
     }
     let mut all = Vec::new();
@@ -155,6 +176,11 @@ pub fn account_ids(file: &SourceFile) -> Vec<Span> {
     }
     let mut spans = BTreeSet::new();
     for leaf in all {
+        let span = leaf.node.span.range();
+        let first = runs.partition_point(|r| r.end <= span.start);
+        if runs.get(first).is_none_or(|r| r.start >= span.end) {
+            continue;
+        }
         let raw = file.slice(leaf.node.span);
         if !has_twelve_digits(raw) {
             continue;
@@ -478,6 +504,14 @@ mod tests {
                 w
             })
             .collect()
+    }
+
+    #[test]
+    fn long_digit_runs_are_found_in_order() {
+        let text = "a 123456789012 b 12345678901 c 1234567890123\n999999999999";
+        let runs: Vec<&str> = long_digit_runs(text).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(runs, ["123456789012", "1234567890123", "999999999999"]);
+        assert!(long_digit_runs("no digits 12345").is_empty());
     }
 
     #[test]
