@@ -509,7 +509,10 @@ mod tests {
     #[test]
     fn long_digit_runs_are_found_in_order() {
         let text = "a 123456789012 b 12345678901 c 1234567890123\n999999999999";
-        let runs: Vec<&str> = long_digit_runs(text).into_iter().map(|r| &text[r]).collect();
+        let runs: Vec<&str> = long_digit_runs(text)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
         assert_eq!(runs, ["123456789012", "1234567890123", "999999999999"]);
         assert!(long_digit_runs("no digits 12345").is_empty());
     }
