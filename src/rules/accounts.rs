@@ -59,6 +59,13 @@ static PLACEHOLDER_WORDS: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
         .ok()
 });
 
+/// Whether `span` overlaps one of `ranges` (in order, not overlapping).
+fn overlaps_any(ranges: &[std::ops::Range<usize>], span: Span) -> bool {
+    let span = span.range();
+    let first = ranges.partition_point(|r| r.end <= span.start);
+    ranges.get(first).is_some_and(|r| r.start < span.end)
+}
+
 /// The runs of 12 digits or more in the text, in order.
 fn long_digit_runs(text: &str) -> Vec<std::ops::Range<usize>> {
     let mut runs = Vec::new();
@@ -176,9 +183,7 @@ pub fn account_ids(file: &SourceFile) -> Vec<Span> {
     }
     let mut spans = BTreeSet::new();
     for leaf in all {
-        let span = leaf.node.span.range();
-        let first = runs.partition_point(|r| r.end <= span.start);
-        if runs.get(first).is_none_or(|r| r.start >= span.end) {
+        if !overlaps_any(&runs, leaf.node.span) {
             continue;
         }
         let raw = file.slice(leaf.node.span);
@@ -376,9 +381,7 @@ pub fn placeholders(file: &SourceFile) -> Vec<(Span, String)> {
     }
     let mut out = Vec::new();
     for leaf in all {
-        let span = leaf.node.span.range();
-        let first = hits.partition_point(|h| h.end <= span.start);
-        if hits.get(first).is_none_or(|h| h.start >= span.end) {
+        if !overlaps_any(&hits, leaf.node.span) {
             continue;
         }
         let raw = file.slice(leaf.node.span);
@@ -504,6 +507,15 @@ mod tests {
                 w
             })
             .collect()
+    }
+
+    #[test]
+    fn spans_overlapping_ranges() {
+        let ranges = [2..4, 10..12];
+        let at = |a, b| overlaps_any(&ranges, Span::new(a, b));
+        assert!(at(3, 5) && at(0, 3) && at(11, 20) && at(0, 30));
+        assert!(!at(0, 2) && !at(4, 10) && !at(12, 13));
+        assert!(!overlaps_any(&[], Span::new(0, 5)));
     }
 
     #[test]
