@@ -7,6 +7,21 @@ use ship_util::*;
 
 const BASELINE: &str = ".shiplint-baseline.json";
 
+/// Scans `root` as JSON against the baseline written at its root.
+fn scan_against_baseline(root: &std::path::Path) -> (i32, String, String) {
+    run(
+        root,
+        &[
+            "--no-config",
+            "--format",
+            "json",
+            "--baseline",
+            BASELINE,
+            ".",
+        ],
+    )
+}
+
 #[test]
 fn baselined_findings_survive_line_moves_and_new_ones_fail() {
     let dir = repo("app");
@@ -59,17 +74,7 @@ fn baselined_findings_survive_line_moves_and_new_ones_fail() {
         2,
         "# a comment\n\n# another\n",
     );
-    let (code, stdout, stderr) = run(
-        root,
-        &[
-            "--no-config",
-            "--format",
-            "json",
-            "--baseline",
-            BASELINE,
-            ".",
-        ],
-    );
+    let (code, stdout, stderr) = scan_against_baseline(root);
     assert_eq!(code, 0, "{stdout}{stderr}");
     let (left, summary) = findings(&stdout);
     assert!(left.is_empty(), "{left:?}");
@@ -84,17 +89,7 @@ fn baselined_findings_survive_line_moves_and_new_ones_fail() {
         "{\"name\": \"web\", \"imageUri\": \"111111111111.dkr.ecr.eu-west-1.amazonaws.com/web:1\"}\n",
     )
     .expect("write");
-    let (code, stdout, stderr) = run(
-        root,
-        &[
-            "--no-config",
-            "--format",
-            "json",
-            "--baseline",
-            BASELINE,
-            ".",
-        ],
-    );
+    let (code, stdout, stderr) = scan_against_baseline(root);
     assert_eq!(code, 1, "{stdout}{stderr}");
     let (left, summary) = findings(&stdout);
     assert_eq!(
@@ -116,17 +111,7 @@ fn a_changed_value_is_a_new_finding() {
     let trust = root.join("iam/deploy-trust.json");
     let text = std::fs::read_to_string(&trust).expect("read");
     std::fs::write(&trust, text.replace("repo:acme/*", "repo:other/*")).expect("write");
-    let (code, stdout, _) = run(
-        root,
-        &[
-            "--no-config",
-            "--format",
-            "json",
-            "--baseline",
-            BASELINE,
-            ".",
-        ],
-    );
+    let (code, stdout, _) = scan_against_baseline(root);
     assert_eq!(code, 1);
     let (left, summary) = findings(&stdout);
     assert_eq!(

@@ -7,6 +7,17 @@ use std::path::Path;
 
 const SECRET: &str = "h2Rk9PzXq/7mVbTc4Lw+YnE8sFu3JaD6gK1oBqR0";
 
+/// Headless Chromium, offline and with nothing left behind but its profile.
+const HEADLESS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+];
 #[test]
 fn markdown_report_of_a_scan_has_totals_tables_and_snippets() {
     let (code, md, stderr) = run(
@@ -192,17 +203,8 @@ fn chromium_renders_the_html_report_with_its_totals() {
     let profile = tmp.path().join("profile");
     let url = format!("file://{}", out.display());
     let result = std::process::Command::new(&chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--virtual-time-budget=2000",
-        ])
+        .args(HEADLESS)
+        .arg("--virtual-time-budget=2000")
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(["--dump-dom", &url])
         .output()
@@ -226,18 +228,8 @@ fn chromium_renders_the_html_report_with_its_totals() {
     // And a screenshot shows something other than a blank page.
     let png = tmp.path().join("audit.png");
     let shot = std::process::Command::new(&chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--hide-scrollbars",
-            "--window-size=1200,900",
-        ])
+        .args(HEADLESS)
+        .args(["--hide-scrollbars", "--window-size=1200,900"])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(format!("--screenshot={}", png.display()))
         .arg(&url)
