@@ -167,7 +167,7 @@ const BINARY_PROBE: usize = 8 * 1024;
 /// alone: every other file is plain text.
 pub fn may_parse(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-        ["json", "yml", "yaml", "template", "tf"]
+        ["json", "yml", "yaml", "template", "tf", "tfvars", "tpl", "tftpl"]
             .iter()
             .any(|known| e.eq_ignore_ascii_case(known))
     })
@@ -188,6 +188,16 @@ pub fn classify(display: &str, prefix: &str) -> (FileKind, Option<Syntax>) {
     }
     if name.ends_with(".tf.json") {
         return (FileKind::Terraform, Some(Syntax::Json));
+    }
+    if name.ends_with(".tfvars") {
+        return (FileKind::Terraform, Some(Syntax::Hcl));
+    }
+    if crate::eval::template::is_template(name) {
+        let syntax = crate::eval::template::syntax_of(name, prefix);
+        return match sniff(prefix, syntax) {
+            FileKind::Text => (FileKind::Text, None),
+            kind => (kind, Some(syntax)),
+        };
     }
     if json && name.contains("imagedefinitions") {
         return (FileKind::ImageDefinitions, Some(Syntax::Json));
@@ -384,6 +394,16 @@ pub fn parse_bytes(
                 span: Span::new(at, at),
             }),
         ),
+        (Some(syntax), None) if crate::eval::template::is_template(&candidate.display) => {
+            let masked = crate::eval::template::mask(&text, syntax);
+            match syntax::parse(syntax, &masked, limits) {
+                Ok(mut doc) => {
+                    crate::eval::template::restore(&mut doc, &text);
+                    (Some(doc), None)
+                }
+                Err(e) => (None, Some(e)),
+            }
+        }
         (Some(syntax), None) => match syntax::parse(syntax, &text, limits) {
             Ok(doc) => (Some(doc), None),
             Err(e) => (None, Some(e)),
@@ -405,6 +425,7 @@ pub fn parse_bytes(
         parse_error,
         models,
         suppressions,
+        scope: None,
     }
 }
 

@@ -80,7 +80,13 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
     let active = selection.active_rules();
     let load = |c: &Candidate| match discover::load(c, 0, max_size, &limits) {
         Ok(mut file) => {
-            let findings = check_file(&mut file, &active, config);
+            // Terraform files and templates are checked once every file is
+            // loaded: their values are evaluated in their module.
+            let findings = if evaluated_later(&file) {
+                Vec::new()
+            } else {
+                check_file(&mut file, &active, config)
+            };
             (Ok(file), findings)
         }
         Err(skip) => (Err(skip), Vec::new()),
@@ -135,7 +141,22 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
             Err(Skip::Quiet) => {}
         }
     }
+    notices.extend(crate::eval::prepare(&mut files));
+    let late: Vec<Vec<Finding>> = pool.install(|| {
+        files
+            .par_iter_mut()
+            .filter(|f| evaluated_later(f))
+            .map(|f| check_file(f, &active, config))
+            .collect()
+    });
+    early.extend(late.into_iter().flatten());
     Ok(analyze(files, early, notices, options, Some(&pool)))
+}
+
+/// Files whose per-file rules wait for [`crate::eval::prepare`]: Terraform
+/// (a module spans its directory) and templates (`templatefile()` vars).
+fn evaluated_later(file: &SourceFile) -> bool {
+    file.kind == FileKind::Terraform || crate::eval::template::is_template(&file.display)
 }
 
 /// Files larger than this have their tree dropped after their own checks,
@@ -264,15 +285,21 @@ pub fn scan_in_memory(
     let active = Selection::new(options).active_rules();
     let mut files = Vec::new();
     let mut per_file = Vec::new();
-    for (id, c) in candidates.iter().enumerate() {
+    for c in &candidates {
         let Some((_, bytes)) = inputs.iter().find(|(p, _)| *p == c.display) else {
             continue;
         };
-        let mut file = discover::parse_bytes(c, id, bytes.to_vec(), &limits);
-        per_file.extend(check_file(&mut file, &active, &options.config));
+        let mut file = discover::parse_bytes(c, files.len(), bytes.to_vec(), &limits);
+        if !evaluated_later(&file) {
+            per_file.extend(check_file(&mut file, &active, &options.config));
+        }
         files.push(file);
     }
-    Ok(analyze(files, per_file, Vec::new(), options, None))
+    let notices = crate::eval::prepare(&mut files);
+    for file in files.iter_mut().filter(|f| evaluated_later(f)) {
+        per_file.extend(check_file(file, &active, &options.config));
+    }
+    Ok(analyze(files, per_file, notices, options, None))
 }
 
 /// JSON or YAML by extension: a file a workspace rule may read even when

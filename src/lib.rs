@@ -11,6 +11,7 @@ pub mod config;
 pub mod diff;
 pub mod discover;
 pub mod engine;
+pub mod eval;
 pub mod finding;
 pub mod hook;
 pub mod model;

@@ -70,6 +70,9 @@ pub struct SourceFile {
     pub models: crate::model::Models,
     /// Its inline suppression comments, read while the tree was there.
     pub suppressions: Vec<crate::suppress::Suppression>,
+    /// What its values are evaluated against (Terraform modules and the
+    /// templates they reach), set by the engine before its models are read.
+    pub scope: Option<crate::eval::tf::Scope>,
 }
 
 impl SourceFile {

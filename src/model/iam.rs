@@ -61,6 +61,10 @@ pub fn of(file: &SourceFile) -> &IamModel {
 }
 
 fn extract(file: &SourceFile) -> IamModel {
+    crate::eval::within(file, || extract_in_scope(file))
+}
+
+fn extract_in_scope(file: &SourceFile) -> IamModel {
     let mut model = IamModel::default();
     let cx = Cx {
         file,
@@ -188,6 +192,12 @@ impl Cx<'_> {
             let (labels, body) = (&tf_block.labels, &tf_block.body);
             // The block node answers `get` like a mapping.
             let block = &entry.value;
+            if let ("module", [name]) = (entry.key.text.as_str(), &labels[..]) {
+                model.policies.extend(crate::eval::registry::trust_policy(
+                    block, &name.text, name.span,
+                ));
+                continue;
+            }
             let [ty, name] = &labels[..] else {
                 continue;
             };

@@ -39,7 +39,12 @@ impl Issuer {
             .trim_start_matches("https://")
             .trim_start_matches("http://")
             .trim_end_matches('/');
-        if t.is_empty() || t.contains("${") || t.contains('*') {
+        // An unresolved org id is one organisation: still CircleCI.
+        let circleci_org = t
+            .to_ascii_lowercase()
+            .strip_prefix("oidc.circleci.com/org/")
+            .is_some_and(|org| org.starts_with("${") && org.ends_with('}') && !org.contains('/'));
+        if t.is_empty() || (t.contains("${") && !circleci_org) || t.contains('*') {
             return None;
         }
         let key_prefix = t.to_ascii_lowercase();

@@ -319,7 +319,7 @@ fn conditions_from(node: &Node) -> Vec<Condition> {
             }
             out.push(Condition {
                 operator: operator.clone(),
-                key: Val::new(key.key.text.clone(), key.key.span),
+                key: super::value::key(&key.key),
                 values: values(&key.value),
             });
         }

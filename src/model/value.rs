@@ -2,15 +2,48 @@
 //! CloudFormation intrinsics or Terraform references whose result is unknown
 //! until deployment. Unknown parts are kept as opaque `${...}` tokens, never
 //! read as wildcards.
+//!
+//! When the file is read inside an evaluation scope (see [`crate::eval`]),
+//! references are evaluated first: a CloudFormation parameter becomes its
+//! default and allowed values, a Terraform variable its default and tfvars
+//! entries. Such a value points at the decisive literal and carries the
+//! chain that led there in its [`Origin`].
 
-use crate::syntax::{Node, NodeKind, Span};
+use crate::finding::{FileId, Location};
+use crate::source::SourceFile;
+use crate::syntax::{Key, Node, NodeKind, Span};
 
 /// A value with the span it was written at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Val {
     /// The text; unknown parts are `${...}` tokens.
     pub text: String,
+    /// Where the decisive text is written: in the file being read, unless
+    /// the origin names another file.
     pub span: Span,
+    /// How an evaluated value was reached; `None` for a literal read where
+    /// it is written.
+    pub origin: Option<Box<Origin>>,
+}
+
+/// How an evaluated value was reached.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Origin {
+    /// The file holding `span` when it is not the file being read (a
+    /// tfvars file, a variable declared in another file of the module).
+    pub file: Option<FileId>,
+    /// What made the value: "default of parameter Repository".
+    pub note: String,
+    /// The chain from the use to the decisive literal, use first.
+    pub via: Vec<Via>,
+}
+
+/// One step of an evaluation chain: where a reference is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Via {
+    pub file: Option<FileId>,
+    pub span: Span,
+    pub label: String,
 }
 
 impl Val {
@@ -18,6 +51,7 @@ impl Val {
         Val {
             text: text.into(),
             span,
+            origin: None,
         }
     }
 
@@ -25,11 +59,63 @@ impl Val {
     pub fn is_dynamic(&self) -> bool {
         self.text.contains("${")
     }
+
+    /// Where the value is written, read from `file`: the decisive literal,
+    /// which may be in another file.
+    pub fn at(&self, file: &SourceFile) -> Location {
+        Location {
+            file: self
+                .origin
+                .as_ref()
+                .and_then(|o| o.file)
+                .unwrap_or(file.id),
+            span: self.span,
+        }
+    }
+
+    /// The chain that led to the value, as related locations (use first).
+    pub fn chain(&self, file: &SourceFile) -> Vec<(Location, String)> {
+        self.origin
+            .iter()
+            .flat_map(|o| &o.via)
+            .map(|v| {
+                (
+                    Location {
+                        file: v.file.unwrap_or(file.id),
+                        span: v.span,
+                    },
+                    v.label.clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// What made the value, for messages: "default of parameter Repository".
+    pub fn note(&self) -> Option<&str> {
+        self.origin
+            .as_deref()
+            .map(|o| o.note.as_str())
+            .filter(|n| !n.is_empty())
+    }
+}
+
+/// A mapping key as a value: evaluated when it is a Terraform template
+/// (`"${aws_iam_openid_connect_provider.gh.url}:sub" = ...`).
+pub fn key(key: &Key) -> Val {
+    if key.text.contains("${")
+        && let Some(v) = crate::eval::key(key)
+    {
+        return v;
+    }
+    Val::new(key.text.as_str(), key.span)
 }
 
 /// The possible values of a scalar node. Usually one; `Fn::If` gives one per
 /// branch (either may apply, so rules must judge both).
 pub fn alternatives(node: &Node) -> Vec<Val> {
+    if let Some(evaluated) = crate::eval::alternatives(node) {
+        return evaluated;
+    }
     let mut out = Vec::new();
     collect(node, &mut out, 0);
     out
@@ -40,7 +126,7 @@ pub fn alternatives(node: &Node) -> Vec<Val> {
 pub fn values(node: &Node) -> Vec<Val> {
     match &node.kind {
         NodeKind::Seq(items) if node.tag.is_none() => items.iter().flat_map(alternatives).collect(),
-        _ => alternatives(node),
+        _ => crate::eval::values(node).unwrap_or_else(|| alternatives(node)),
     }
 }
 

@@ -52,7 +52,7 @@ impl Rule for PassRoleWildcard {
                 out.push(
                     Finding::new(
                         PASSROLE_WILDCARD,
-                        file.at(action.span),
+                        action.at(file),
                         format!("\"{}\" on every role with no iam:PassedToService condition lets this principal hand any role, admin ones included, to a service it controls", action.text),
                     )
                     .help("list the role ARNs it may pass and add \"StringEquals\": {\"iam:PassedToService\": \"ecs-tasks.amazonaws.com\"}"),
@@ -99,7 +99,7 @@ impl Rule for WildcardAction {
                         None,
                     )
                 };
-                let mut finding = Finding::new(WILDCARD_ACTION, file.at(action.span), message)
+                let mut finding = Finding::new(WILDCARD_ACTION, action.at(file), message)
                     .help("list the actions the pipeline needs");
                 if let Some(severity) = severity {
                     finding = finding.severity(severity);
@@ -113,7 +113,7 @@ impl Rule for WildcardAction {
                 out.push(
                     Finding::new(
                         WILDCARD_ACTION,
-                        file.at(first.span),
+                        first.at(file),
                         format!("Allow with NotAction \"{}\" on every resource grants every other action of every service", first.text),
                     )
                     .help("allow the actions that are needed instead of excluding some"),
@@ -129,7 +129,7 @@ impl Rule for WildcardAction {
                 out.push(
                     Finding::new(
                         WILDCARD_ACTION,
-                        file.at(attachment.policy_arn.span),
+                        attachment.policy_arn.at(file),
                         format!(
                             "{} gets the managed policy {name}: full control of {}",
                             attachment.owner,

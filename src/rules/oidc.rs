@@ -19,6 +19,22 @@ fn with_context(finding: Finding, f: &Federated<'_>) -> Finding {
     finding
 }
 
+/// A finding on an evaluated value: the message names what made it so
+/// ("default of parameter Repository") and the chain from the use to the
+/// decisive literal becomes related locations.
+fn evaluated(finding: Finding, value: &crate::model::value::Val, f: &Federated<'_>) -> Finding {
+    let mut finding = finding;
+    if let Some(note) = value.note() {
+        finding.message = format!("{} (value from {note})", finding.message);
+    }
+    for (location, label) in value.chain(f.file) {
+        if location != finding.location {
+            finding = finding.related(location, label);
+        }
+    }
+    finding
+}
+
 /// "role X" / "this role", for messages.
 fn who(f: &Federated<'_>) -> String {
     f.policy
@@ -167,8 +183,11 @@ impl Rule for SubjectGrade {
                     }
                     _ => "pin the subject to your own project and a protected ref",
                 };
-                let mut finding =
-                    Finding::new(self.rule, f.file.at(value.span), message).help(help);
+                let mut finding = evaluated(
+                    Finding::new(self.rule, value.at(f.file), message).help(help),
+                    value,
+                    &f,
+                );
                 if let Some(severity) = severity {
                     finding = finding.severity(severity);
                 }
@@ -281,12 +300,16 @@ impl Rule for AudienceMissing {
                         for value in &condition.values {
                             if condition.operator.is_like() && value.text.trim_matches('*').is_empty() {
                                 out.push(with_context(
-                                    Finding::new(
-                                        AUDIENCE_MISSING,
-                                        f.file.at(value.span),
-                                        format!("aud condition \"{}\" admits every audience", value.text),
-                                    )
-                                    .help(format!("pin it: \"StringEquals\": {{\"{key}\": \"{expected}\"}}")),
+                                    evaluated(
+                                        Finding::new(
+                                            AUDIENCE_MISSING,
+                                            value.at(f.file),
+                                            format!("aud condition \"{}\" admits every audience", value.text),
+                                        )
+                                        .help(format!("pin it: \"StringEquals\": {{\"{key}\": \"{expected}\"}}")),
+                                        value,
+                                        &f,
+                                    ),
                                     &f,
                                 ));
                             }
@@ -320,7 +343,7 @@ impl Rule for IssuerKeyMismatch {
                     condition.key.text, issuer.key_prefix
                 );
                 out.push(with_context(
-                    Finding::new(ISSUER_KEY_MISMATCH, f.file.at(condition.key.span), message).help(
+                    Finding::new(ISSUER_KEY_MISMATCH, condition.key.at(f.file), message).help(
                         format!("write the key as \"{}:{claim}\"", issuer.key_prefix),
                     ),
                     &f,
@@ -359,7 +382,7 @@ impl Rule for WildcardInStringEquals {
                         out.push(
                             Finding::new(
                                 WILDCARD_IN_STRING_EQUALS,
-                                file.at(value.span),
+                                value.at(file),
                                 format!(
                                     "\"{}\" under {} is matched literally: the condition only matches a value with a real \"*\" or \"?\"",
                                     value.text, op.text

@@ -56,7 +56,7 @@ impl Rule for PrincipalPublic {
                     out.push(
                         Finding::new(
                             PRINCIPAL_PUBLIC,
-                            file.at(principal.value.span),
+                            principal.value.at(file),
                             format!("principal \"{text}\" lets any AWS account in the world assume this role"),
                         )
                         .help("name the accounts or roles that may assume it, or add an aws:PrincipalOrgID / sts:ExternalId condition"),
@@ -134,7 +134,7 @@ impl Rule for ExternalAccountNoExternalId {
                 out.push(
                     Finding::new(
                         EXTERNAL_ACCOUNT,
-                        file.at(principal.value.span),
+                        principal.value.at(file),
                         format!("account {account} is not one of yours and may assume this role without an sts:ExternalId, MFA or organization condition"),
                     )
                     .help("add \"StringEquals\": {\"sts:ExternalId\": \"<agreed id>\"} (or list the account under accounts.own if it is yours)"),
