@@ -152,6 +152,38 @@ pub(crate) fn concat(parts: &[Vec<Val>], whole: Val) -> Vec<Val> {
         .map(|combo| {
             let text: String = combo.iter().map(|v| v.text.as_str()).collect();
             let reached: Vec<&&Val> = combo.iter().filter(|v| v.origin.is_some()).collect();
+            // Of several reached parts, the one holding a wildcard decides.
+            let wild: Vec<&&Val> = reached
+                .iter()
+                .copied()
+                .filter(|v| v.text.contains(['*', '?']))
+                .collect();
+            if reached.len() > 1
+                && let [decisive] = wild.as_slice()
+            {
+                let mut origin = decisive.origin.clone().unwrap_or_default();
+                for v in &reached {
+                    if std::ptr::eq(**v, **decisive) {
+                        continue;
+                    }
+                    if let Some(o) = &v.origin {
+                        origin.via.push(crate::model::value::Via {
+                            file: o.file,
+                            span: v.span,
+                            label: if o.note.is_empty() {
+                                "value from here".into()
+                            } else {
+                                o.note.clone()
+                            },
+                        });
+                    }
+                }
+                return Val {
+                    text,
+                    span: decisive.span,
+                    origin: Some(origin),
+                };
+            }
             match reached.as_slice() {
                 [] => Val {
                     text,
