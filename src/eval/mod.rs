@@ -225,3 +225,6 @@ pub(crate) fn concat(parts: &[Vec<Val>], whole: Val) -> Vec<Val> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,152 @@
+use crate::discover::load_str;
+use crate::model::value::{Val, alternatives, values};
+use crate::source::SourceFile;
+
+fn files(sources: &[(&str, &str)]) -> Vec<SourceFile> {
+    let mut files: Vec<SourceFile> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, (p, t))| {
+            let mut f = load_str(p, t);
+            f.id = i;
+            f
+        })
+        .collect();
+    let notices = super::prepare(&mut files);
+    assert!(notices.is_empty(), "{notices:?}");
+    files
+}
+
+/// The values of `locals { probe = EXPR }` in `m/probe.tf`, beside `others`.
+fn tf(expr: &str, others: &[(&str, &str)]) -> Vec<String> {
+    let probe = format!("locals {{\n  probe = {expr}\n}}\n");
+    let mut sources = vec![("m/probe.tf", probe.as_str())];
+    sources.extend_from_slice(others);
+    let files = files(&sources);
+    let file = &files[0];
+    let node = file.roots()[0].entries().unwrap()[0]
+        .value
+        .get("probe")
+        .unwrap()
+        .clone();
+    super::within(file, || values(&node))
+        .into_iter()
+        .map(|v| v.text)
+        .collect()
+}
+
+#[test]
+fn terraform_functions() {
+    let url = [(
+        "m/provider.tf",
+        "resource \"aws_iam_openid_connect_provider\" \"gh\" {\n  url = \"https://token.actions.githubusercontent.com\"\n}\n",
+    )];
+    assert_eq!(
+        tf("\"${aws_iam_openid_connect_provider.gh.url}:sub\"", &url),
+        ["token.actions.githubusercontent.com:sub"]
+    );
+    assert_eq!(
+        tf(
+            "\"${replace(aws_iam_openid_connect_provider.gh.url, \"https://\", \"\")}:sub\"",
+            &url
+        ),
+        ["token.actions.githubusercontent.com:sub"]
+    );
+    assert_eq!(
+        tf("replace(\"https://a.b/c\", \"/^https?://([^/]+).*$/\", \"$1\")", &[]),
+        ["a.b"]
+    );
+    assert_eq!(tf("format(\"%s:sub\", \"gitlab.com\")", &[]), ["gitlab.com:sub"]);
+    assert_eq!(tf("format(\"%s-%d%%\", \"a\", 5)", &[]), ["a-5%"]);
+    assert_eq!(tf("trimprefix(\"repo:acme/api\", \"repo:\")", &[]), ["acme/api"]);
+    assert_eq!(tf("trimsuffix(\"a.com/\", \"/\")", &[]), ["a.com"]);
+    assert_eq!(tf("lower(\"ACME\")", &[]), ["acme"]);
+    assert_eq!(tf("join(\"/\", [\"acme\", \"api\"])", &[]), ["acme/api"]);
+    assert_eq!(tf("concat([\"a\"], [\"b\", \"c\"])", &[]), ["a", "b", "c"]);
+    assert_eq!(
+        tf("[for r in [\"a\", \"b\"] : \"repo:acme/${r}:*\"]", &[]),
+        ["repo:acme/a:*", "repo:acme/b:*"]
+    );
+    // Both branches of a conditional are possible.
+    assert_eq!(tf("var.x ? \"repo:a/b:*\" : \"repo:a/*\"", &[]), ["repo:a/b:*", "repo:a/*"]);
+    // Unknowns stay one opaque value.
+    assert_eq!(tf("\"repo:${var.org}/api\"", &[]), ["repo:${var.org}/api"]);
+    assert_eq!(tf("templatefile(\"x.tpl\", {})", &[]), ["${templatefile(...)}"]);
+}
+
+#[test]
+fn terraform_variables_tfvars_and_locals() {
+    let vars = [
+        (
+            "m/variables.tf",
+            "variable \"org\" {\n  default = \"acme\"\n}\nvariable \"repo\" {\n  default = \"api\"\n}\nlocals {\n  host = \"gitlab.com\"\n}\n",
+        ),
+        ("m/terraform.tfvars", "repo = \"web\"\n"),
+        ("m/prod.tfvars", "org = \"acme-prod\"\n"),
+        ("other/variables.tf", "variable \"org\" {\n  default = \"elsewhere\"\n}\n"),
+    ];
+    // terraform.tfvars replaces the default; prod.tfvars is possible beside it.
+    assert_eq!(
+        tf("\"${var.org}/${var.repo}\"", &vars),
+        ["acme/web", "acme-prod/web"]
+    );
+    assert_eq!(tf("format(\"%s:sub\", local.host)", &vars), ["gitlab.com:sub"]);
+}
+
+#[test]
+fn terraform_origin_points_into_the_defining_file() {
+    let sources = [
+        (
+            "m/main.tf",
+            "locals {\n  probe = \"repo:${var.repo}:*\"\n}\n",
+        ),
+        ("m/terraform.tfvars", "repo = \"acme/api\"\n"),
+    ];
+    let files = files(&sources);
+    let node = files[0].roots()[0].entries().unwrap()[0]
+        .value
+        .get("probe")
+        .unwrap()
+        .clone();
+    let v: Vec<Val> = super::within(&files[0], || alternatives(&node));
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].text, "repo:acme/api:*");
+    assert_eq!(v[0].at(&files[0]).file, 1);
+    assert_eq!(files[1].slice(v[0].span), "\"acme/api\"");
+    assert_eq!(v[0].note(), Some("repo in terraform.tfvars"));
+    let chain = v[0].chain(&files[0]);
+    assert_eq!(chain.len(), 1);
+    assert_eq!(files[0].slice(chain[0].0.span), "var.repo");
+}
+
+fn cfn(value: &str) -> Vec<String> {
+    let text = format!(
+        "AWSTemplateFormatVersion: '2010-09-09'\nParameters:\n  Org:\n    Type: String\n    Default: acme\n    AllowedValues: [acme, other]\n  Repos:\n    Type: CommaDelimitedList\n    Default: 'api,web'\n  Open:\n    Type: String\nMappings:\n  M:\n    prod: {{Sub: 'repo:acme/api:environment:prod'}}\n    dev: {{Sub: 'repo:acme/*'}}\nResources: {{}}\nProbe: {value}\n"
+    );
+    let file = load_str("template.yaml", &text);
+    let node = file.roots()[0].get("Probe").unwrap().clone();
+    super::within(&file, || values(&node))
+        .into_iter()
+        .map(|v| v.text)
+        .collect()
+}
+
+#[test]
+fn cloudformation_intrinsics() {
+    assert_eq!(cfn("!Sub 'repo:${Org}/api:*'"), ["repo:acme/api:*", "repo:other/api:*"]);
+    assert_eq!(cfn("!Sub ['repo:${A}/${B}', {A: x, B: !Ref Org}]"), ["repo:x/acme", "repo:x/other"]);
+    assert_eq!(cfn("!Sub 'a-${!Literal}-${AWS::Partition}'"), ["a-${Literal}-aws"]);
+    assert_eq!(cfn("!Ref Open"), ["${Open}"]);
+    assert_eq!(cfn("!Ref AWS::AccountId"), ["${AWS::AccountId}"]);
+    assert_eq!(cfn("!Select [1, !Ref Repos]"), ["web"]);
+    assert_eq!(cfn("!Select [0, !Split ['/', 'acme/api']]"), ["acme"]);
+    assert_eq!(cfn("!Join ['', ['repo:', !Select [1, !Split [',', 'a,b']], '/*']]"), ["repo:b/*"]);
+    assert_eq!(cfn("!If [C, x, !Ref Org]"), ["x", "acme", "other"]);
+    assert_eq!(cfn("!FindInMap [M, dev, Sub]"), ["repo:acme/*"]);
+    assert_eq!(
+        cfn("!FindInMap [M, !Ref AWS::Region, Sub]"),
+        ["repo:acme/api:environment:prod", "repo:acme/*"]
+    );
+    assert_eq!(cfn("!Ref Repos"), ["api", "web"]);
+    assert_eq!(cfn("!GetAtt Provider.Arn"), ["${Provider.Arn}"]);
+}
