@@ -74,6 +74,9 @@ pub fn trust_policy(block: &Node, name: &str, name_span: Span) -> Option<Policy>
     let known = KNOWN
         .iter()
         .find(|k| k.source_markers.iter().any(|m| source.contains(m)))?;
+    if crate::eval::tf_scope().is_some_and(|s| s.call_on_disk(name)) {
+        return None;
+    }
     let call = Call { block, name_span };
     if let Some(create) = call.single("create")
         && create.text == "false"

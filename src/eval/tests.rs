@@ -150,3 +150,37 @@ fn cloudformation_intrinsics() {
     assert_eq!(cfn("!Ref Repos"), ["api", "web"]);
     assert_eq!(cfn("!GetAtt Provider.Arn"), ["${Provider.Arn}"]);
 }
+
+#[test]
+fn circleci_issuer_with_an_unresolved_org_id() {
+    use crate::model::oidc::{Issuer, IssuerKind};
+    let issuer = Issuer::parse("https://oidc.circleci.com/org/${var.circleci_org_id}");
+    assert_eq!(issuer.map(|i| i.kind), Some(IssuerKind::CircleCi));
+    assert_eq!(Issuer::parse("https://${var.host}/x"), None);
+}
+
+#[test]
+fn registry_module_models() {
+    let files = files(&[(
+        "m/main.tf",
+        "module \"ci\" {\n  source   = \"terraform-aws-modules/iam/aws//modules/iam-github-oidc-role\"\n  subjects = [\"repo:acme/api:*\", \"acme/web:ref:refs/heads/main\"]\n}\nmodule \"u\" {\n  source = \"unfunco/oidc-github/aws\"\n  github_organisation = \"acme\"\n  github_repositories = [\"api\", \"other/web\"]\n}\n",
+    )]);
+    let model = crate::model::iam::of(&files[0]);
+    assert_eq!(model.policies.len(), 2);
+    let subs = |i: usize| -> Vec<String> {
+        model.policies[i].statements[0]
+            .conditions
+            .iter()
+            .filter(|c| c.key.text.ends_with(":sub"))
+            .flat_map(|c| c.values.iter().map(|v| v.text.clone()))
+            .collect()
+    };
+    assert_eq!(subs(0), ["repo:acme/api:*", "repo:acme/web:ref:refs/heads/main"]);
+    assert_eq!(subs(1), ["repo:acme/api:*", "repo:other/web:*"]);
+    let aud = &model.policies[0].statements[0].conditions[0];
+    assert_eq!(aud.operator.text, "ForAllValues:StringEquals");
+    assert_eq!(aud.values[0].text, "sts.amazonaws.com");
+    // The subject points at its entry in the call.
+    let first = &model.policies[0].statements[0].conditions[1].values[0];
+    assert_eq!(files[0].slice(first.span), "\"repo:acme/api:*\"");
+}

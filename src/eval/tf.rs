@@ -43,6 +43,8 @@ struct Module {
     locals: HashMap<String, Binding>,
     /// `aws_x.name` and `data.aws_x.name`: the block.
     resources: HashMap<String, Binding>,
+    /// Module calls whose code is in the scan (local or downloaded).
+    calls_on_disk: std::collections::HashSet<String>,
 }
 
 /// An expression written somewhere, to evaluate in a module.
@@ -176,6 +178,12 @@ impl Scope {
     pub fn key(&self, key: &Key) -> Option<Val> {
         let node = Node::new(key.span, NodeKind::Str(key.text.clone()));
         self.alternatives(&node)?.into_iter().next()
+    }
+
+    /// Whether the module call `name` of this file's module has its code in
+    /// the scan (then no built-in model stands in for it).
+    pub fn call_on_disk(&self, name: &str) -> bool {
+        self.ws.modules[self.module].calls_on_disk.contains(name)
     }
 
     fn evaluator(&self) -> Ev<'_> {
@@ -1054,9 +1062,7 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
                     );
                 }
                 ("module", [name]) => {
-                    if let Some(source) = e.value.get("source").and_then(Node::as_str)
-                        && (source.starts_with("./") || source.starts_with("../"))
-                    {
+                    if let Some(source) = e.value.get("source").and_then(Node::as_str) {
                         calls.push(Call {
                             caller: m,
                             file: f.id,
@@ -1071,14 +1077,27 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
         }
         collect_templatefile_calls(root, m, f.id, &mut templatefiles, 0);
     }
-    // Local module calls: the call's arguments are the module's variables.
+    // Module calls whose code is in the scan: local sources, and downloaded
+    // ones located by `.terraform/modules/modules.json`. The call's
+    // arguments are the module's variables.
+    let downloaded = downloaded_modules(files);
     let mut inputs: HashMap<(usize, String), Vec<Binding>> = HashMap::new();
     for call in &calls {
-        let caller_dir = &ws.modules[call.caller].dir;
-        let dir = normalize(&caller_dir.join(&call.source));
+        let caller_dir = ws.modules[call.caller].dir.clone();
+        let dir = if call.source.starts_with("./") || call.source.starts_with("../") {
+            normalize(&caller_dir.join(&call.source))
+        } else {
+            match downloaded.locate(&caller_dir, &call.name) {
+                Some(dir) => dir,
+                None => continue,
+            }
+        };
         let Some(&child) = module_of_dir.get(&dir) else {
             continue;
         };
+        ws.modules[call.caller]
+            .calls_on_disk
+            .insert(call.name.clone());
         if child == call.caller {
             notices.push(Notice {
                 path: files
@@ -1336,6 +1355,63 @@ fn check_locals(ws: &Workspace, files: &[SourceFile]) -> Vec<Notice> {
         }
     }
     notices
+}
+
+/// Where `terraform init` put registry and git modules, from each
+/// `.terraform/modules/modules.json` in the scan: `{"Modules": [{"Key":
+/// "ci_role", "Dir": ".terraform/modules/ci_role"}, ...]}`, keys of nested
+/// calls joined by dots, directories relative to the root module.
+#[derive(Default)]
+struct Downloaded {
+    /// (root module directory, key) -> module directory.
+    dirs: HashMap<(PathBuf, String), PathBuf>,
+    /// module directory -> (root module directory, key).
+    keys: HashMap<PathBuf, (PathBuf, String)>,
+}
+
+impl Downloaded {
+    fn locate(&self, caller: &Path, name: &str) -> Option<PathBuf> {
+        let (root, key) = match self.keys.get(caller) {
+            Some((root, key)) if !key.is_empty() => (root.clone(), format!("{key}.{name}")),
+            _ => (caller.to_path_buf(), name.to_owned()),
+        };
+        self.dirs.get(&(root, key)).cloned()
+    }
+}
+
+fn downloaded_modules(files: &[SourceFile]) -> Downloaded {
+    #[derive(serde::Deserialize)]
+    struct Manifest {
+        #[serde(rename = "Modules", default)]
+        modules: Vec<Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        #[serde(rename = "Key", default)]
+        key: String,
+        #[serde(rename = "Dir", default)]
+        dir: String,
+    }
+    let mut out = Downloaded::default();
+    for f in files {
+        let path = normalize(&f.path);
+        if !path.ends_with(".terraform/modules/modules.json") {
+            continue;
+        }
+        let Some(root) = path.parent().and_then(Path::parent).and_then(Path::parent) else {
+            continue;
+        };
+        let Ok(manifest) = serde_json::from_str::<Manifest>(&f.text) else {
+            continue;
+        };
+        for entry in manifest.modules.into_iter().take(10_000) {
+            let dir = normalize(&root.join(&entry.dir));
+            out.keys
+                .insert(dir.clone(), (root.to_path_buf(), entry.key.clone()));
+            out.dirs.insert((root.to_path_buf(), entry.key), dir);
+        }
+    }
+    out
 }
 
 /// `a/./b/../c` -> `a/c`, without touching the file system.
