@@ -63,7 +63,7 @@ pub fn of(file: &SourceFile) -> &DeploymentGroupModel {
     file.models
         .cache()
         .deployment_group
-        .get_or_init(|| extract(file))
+        .get_or_init(|| crate::eval::within(file, || extract(file)))
 }
 
 fn extract(file: &SourceFile) -> DeploymentGroupModel {
