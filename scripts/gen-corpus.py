@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Writes a reproducible synthetic repository for benchmarks.
 
-    scripts/gen-corpus.py OUT_DIR [--files N] [--config N] [--large N] [--seed S]
+    scripts/gen-corpus.py OUT_DIR [--files N] [--config N] [--large N] [--modules N] [--seed S]
 
 Most files are ordinary source files (Python, Go, TypeScript, Markdown);
 `--config` of them are configuration files copied from the fixtures
 (policies, CloudFormation, Terraform, buildspecs, workflows, artifacts),
 spread over the tree under realistic names; `--large` are CloudFormation
-templates of 5 MB and more. The same arguments always write the same bytes.
+templates of 5 MB and more; `--modules` are Terraform modules that exercise
+evaluation (variables, tfvars, locals, a local module call, a template
+reached through templatefile). The same arguments always write the same
+bytes.
 """
 
 import argparse
@@ -62,12 +65,71 @@ def large_template(rng, size):
     return "".join(parts).encode()
 
 
+def terraform_module(n):
+    """A Terraform root module and its child: (relative name, text) pairs."""
+    owner = f"team{n % 13}"
+    role = lambda name, sub: (
+        f'resource "aws_iam_role" "{name}" {{\n'
+        f'  name = "{name}-${{local.suffix}}"\n'
+        f"  assume_role_policy = jsonencode({{\n"
+        f'    Version = "2012-10-17"\n'
+        f"    Statement = [{{\n"
+        f'      Effect    = "Allow"\n'
+        f'      Action    = "sts:AssumeRoleWithWebIdentity"\n'
+        f"      Principal = {{ Federated = aws_iam_openid_connect_provider.gh.arn }}\n"
+        f"      Condition = {{\n"
+        f'        StringEquals = {{ "${{aws_iam_openid_connect_provider.gh.url}}:aud" = "sts.amazonaws.com" }}\n'
+        f'        StringLike   = {{ "${{replace(aws_iam_openid_connect_provider.gh.url, "https://", "")}}:sub" = {sub} }}\n'
+        f"      }}\n"
+        f"    }}]\n"
+        f"  }})\n"
+        f"}}\n"
+    )
+    return [
+        ("variables.tf",
+         f'variable "owner" {{\n  type    = string\n  default = "{owner}"\n}}\n\n'
+         f'variable "repositories" {{\n  type    = list(string)\n  default = ["api", "web"]\n}}\n\n'
+         f'variable "branch" {{\n  type    = string\n  default = "main"\n}}\n'),
+        ("terraform.tfvars", f'branch = "{"release/*" if n % 4 == 0 else "main"}"\n'),
+        ("locals.tf",
+         "locals {\n  suffix   = lower(format(\"%s-%s\", var.owner, var.branch))\n"
+         "  subjects = [for r in var.repositories : \"repo:${var.owner}/${r}:ref:refs/heads/${var.branch}\"]\n}\n"),
+        ("provider.tf",
+         'resource "aws_iam_openid_connect_provider" "gh" {\n'
+         '  url            = "https://token.actions.githubusercontent.com"\n'
+         '  client_id_list = ["sts.amazonaws.com"]\n}\n'),
+        ("main.tf",
+         role("deploy", "local.subjects")
+         + '\nresource "aws_iam_role" "templated" {\n  name = "templated"\n'
+         '  assume_role_policy = templatefile("${path.module}/templates/trust.json.tpl", { subject = local.subjects[0] })\n}\n'
+         + '\nmodule "ci" {\n  source   = "./modules/ci"\n'
+         f'  subjects = ["repo:{owner}/api:environment:production"]\n}}\n'),
+        ("templates/trust.json.tpl",
+         '{\n  "Version": "2012-10-17",\n  "Statement": [{\n    "Effect": "Allow",\n'
+         '    "Principal": {"Federated": "arn:aws:iam::${account_id}:oidc-provider/token.actions.githubusercontent.com"},\n'
+         '    "Action": "sts:AssumeRoleWithWebIdentity",\n    "Condition": {\n'
+         '      "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},\n'
+         '%{ if subject != "" }\n      "StringLike": {"token.actions.githubusercontent.com:sub": "${subject}"}\n%{ endif }\n'
+         '    }\n  }]\n}\n'),
+        ("modules/ci/variables.tf", 'variable "subjects" {\n  type = list(string)\n}\n'),
+        ("modules/ci/main.tf",
+         'data "aws_iam_policy_document" "trust" {\n  statement {\n'
+         '    actions = ["sts:AssumeRoleWithWebIdentity"]\n'
+         '    principals {\n      type        = "Federated"\n'
+         '      identifiers = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:oidc-provider/token.actions.githubusercontent.com"]\n    }\n'
+         '    condition {\n      test     = "StringEquals"\n      variable = "token.actions.githubusercontent.com:aud"\n      values   = ["sts.amazonaws.com"]\n    }\n'
+         '    condition {\n      test     = "StringEquals"\n      variable = "token.actions.githubusercontent.com:sub"\n      values   = var.subjects\n    }\n'
+         '  }\n}\n'),
+    ]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--config", type=int, default=500)
     parser.add_argument("--large", type=int, default=3)
+    parser.add_argument("--modules", type=int, default=40)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -80,6 +142,13 @@ def main():
         with open(path, "wb") as f:
             f.write(large_template(rng, 5 * 1024 * 1024 + i * 512 * 1024))
         written += 1
+    for i in range(args.modules):
+        for rel, text in terraform_module(i):
+            path = os.path.join(args.out, "infra", "terraform", f"env{i}", rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(text)
+            written += 1
     for i in range(args.config):
         rel, data = configs[i % len(configs)]
         service = f"services/svc{i % 97:02d}"
