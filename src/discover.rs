@@ -167,9 +167,11 @@ const BINARY_PROBE: usize = 8 * 1024;
 /// alone: every other file is plain text.
 pub fn may_parse(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-        ["json", "yml", "yaml", "template", "tf", "tfvars", "tpl", "tftpl"]
-            .iter()
-            .any(|known| e.eq_ignore_ascii_case(known))
+        [
+            "json", "yml", "yaml", "template", "tf", "tfvars", "tpl", "tftpl",
+        ]
+        .iter()
+        .any(|known| e.eq_ignore_ascii_case(known))
     })
 }
 

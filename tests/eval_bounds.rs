@@ -72,10 +72,17 @@ fn locals_in_a_cycle() {
     );
     let (report, took) = run(&[("infra/main.tf", main)]);
     assert!(took < Duration::from_secs(10));
-    assert!(notice(&report, "cycle (local.a -> local.b -> local.a)"), "{:?}", report.notices);
+    assert!(
+        notice(&report, "cycle (local.a -> local.b -> local.a)"),
+        "{:?}",
+        report.notices
+    );
     // The unresolved local is one unknown value, not a wildcard.
     assert!(
-        !report.findings.iter().any(|f| f.place.path == "infra/main.tf"),
+        !report
+            .findings
+            .iter()
+            .any(|f| f.place.path == "infra/main.tf"),
         "{:#?}",
         report.findings
     );
@@ -94,7 +101,11 @@ fn ten_thousand_chained_locals() {
     main.push_str(&role("local.l3").replace("\"r\"", "\"short\""));
     let (report, took) = run(&[("infra/main.tf", main)]);
     assert!(took < Duration::from_secs(20), "{took:?}");
-    assert!(notice(&report, "locals chained 9999 deep"), "{:?}", report.notices);
+    assert!(
+        notice(&report, "locals chained 9999 deep"),
+        "{:?}",
+        report.notices
+    );
     let in_main: Vec<_> = report
         .findings
         .iter()
@@ -118,9 +129,16 @@ fn module_sourcing_itself() {
     );
     let (report, took) = run(&[("infra/main.tf", main)]);
     assert!(took < Duration::from_secs(10));
-    assert!(notice(&report, "sources its own directory"), "{:?}", report.notices);
     assert!(
-        !report.findings.iter().any(|f| f.place.path == "infra/main.tf"),
+        notice(&report, "sources its own directory"),
+        "{:?}",
+        report.notices
+    );
+    assert!(
+        !report
+            .findings
+            .iter()
+            .any(|f| f.place.path == "infra/main.tf"),
         "{:#?}",
         report.findings
     );
@@ -141,7 +159,11 @@ fn template_including_itself() {
         ("infra/trust.json.tpl", template.to_owned()),
     ]);
     assert!(took < Duration::from_secs(10));
-    assert!(notice(&report, "template includes itself"), "{:?}", report.notices);
+    assert!(
+        notice(&report, "template includes itself"),
+        "{:?}",
+        report.notices
+    );
     // The vars of the call still reach the template: repo:acme/* is any-repo,
     // reported at the call's `repo` value.
     let any_repo: Vec<_> = report
@@ -159,7 +181,9 @@ fn a_megabyte_of_tfvars() {
     let mut tfvars = String::new();
     let mut i = 0;
     while tfvars.len() < 1024 * 1024 {
-        tfvars.push_str(&format!("v{i} = \"repo:acme/app{i}:ref:refs/heads/main\"\n"));
+        tfvars.push_str(&format!(
+            "v{i} = \"repo:acme/app{i}:ref:refs/heads/main\"\n"
+        ));
         i += 1;
     }
     tfvars.push_str("subject = \"repo:*\"\n");
@@ -167,14 +191,18 @@ fn a_megabyte_of_tfvars() {
         "variable \"subject\" {{\n  default = \"repo:acme/api:ref:refs/heads/main\"\n}}\n{}",
         role("var.subject")
     );
-    let (report, took) = run(&[
-        ("infra/main.tf", main),
-        ("infra/terraform.tfvars", tfvars),
-    ]);
+    let (report, took) = run(&[("infra/main.tf", main), ("infra/terraform.tfvars", tfvars)]);
     assert!(took < Duration::from_secs(20), "{took:?}");
-    assert!(notice(&report, "its values are not evaluated"), "{:?}", report.notices);
     assert!(
-        !report.findings.iter().any(|f| f.place.path.starts_with("infra/")),
+        notice(&report, "its values are not evaluated"),
+        "{:?}",
+        report.notices
+    );
+    assert!(
+        !report
+            .findings
+            .iter()
+            .any(|f| f.place.path.starts_with("infra/")),
         "{:#?}",
         report.findings
     );

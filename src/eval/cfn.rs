@@ -28,7 +28,11 @@ struct Param {
 impl Template {
     pub fn new(root: &Node) -> Template {
         let mut params = HashMap::new();
-        for entry in root.get("Parameters").and_then(Node::entries).unwrap_or(&[]) {
+        for entry in root
+            .get("Parameters")
+            .and_then(Node::entries)
+            .unwrap_or(&[])
+        {
             let name = entry.key.text.to_string();
             let p = &entry.value;
             let ty = p.get("Type").and_then(Node::as_str).unwrap_or("String");

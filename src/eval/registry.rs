@@ -99,7 +99,9 @@ fn statement(call: &Call<'_>, issuer: &str, conditions: Vec<Condition>) -> State
     let principal = Principal {
         kind: PrincipalKind::Federated,
         value: Val::new(
-            format!("arn:aws:iam::${{data.aws_caller_identity.current.account_id}}:oidc-provider/{issuer}"),
+            format!(
+                "arn:aws:iam::${{data.aws_caller_identity.current.account_id}}:oidc-provider/{issuer}"
+            ),
             call.name_span,
         ),
     };
@@ -139,9 +141,9 @@ fn github_oidc_role(call: &Call<'_>) -> Option<Statement> {
         })
         .unwrap_or_else(|| GITHUB.to_owned());
     let mut conditions = Vec::new();
-    let audience = call.values("audience").unwrap_or_else(|| {
-        vec![Val::new("sts.amazonaws.com", call.name_span)]
-    });
+    let audience = call
+        .values("audience")
+        .unwrap_or_else(|| vec![Val::new("sts.amazonaws.com", call.name_span)]);
     conditions.push(condition(
         "ForAllValues:StringEquals",
         call.key_span("audience"),

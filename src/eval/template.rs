@@ -20,9 +20,7 @@ pub fn is_template(name: &str) -> bool {
 /// bare `.tpl` / `.tftpl`, from its first character.
 pub fn syntax_of(name: &str, prefix: &str) -> Syntax {
     let lower = name.to_ascii_lowercase();
-    let inner = lower
-        .trim_end_matches(".tftpl")
-        .trim_end_matches(".tpl");
+    let inner = lower.trim_end_matches(".tftpl").trim_end_matches(".tpl");
     if inner.ends_with(".json") {
         return Syntax::Json;
     }
@@ -155,14 +153,12 @@ fn restore_node(node: &mut Node, text: &str, depth: usize) {
 /// Whether a template calls `templatefile()` on its own name.
 pub fn includes_itself(file: &SourceFile) -> bool {
     let name = file.display.rsplit('/').next().unwrap_or(&file.display);
-    file.text
-        .match_indices("templatefile(")
-        .any(|(i, _)| {
-            file.text
-                .get(i..(i + 300).min(file.text.len()))
-                .or_else(|| file.text.get(i..))
-                .is_some_and(|call| call.split(',').next().is_some_and(|p| p.contains(name)))
-        })
+    file.text.match_indices("templatefile(").any(|(i, _)| {
+        file.text
+            .get(i..(i + 300).min(file.text.len()))
+            .or_else(|| file.text.get(i..))
+            .is_some_and(|call| call.split(',').next().is_some_and(|p| p.contains(name)))
+    })
 }
 
 #[cfg(test)]

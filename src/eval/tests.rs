@@ -24,10 +24,10 @@ fn tf(expr: &str, others: &[(&str, &str)]) -> Vec<String> {
     sources.extend_from_slice(others);
     let files = files(&sources);
     let file = &files[0];
-    let node = file.roots()[0].entries().unwrap()[0]
+    let node = file.roots()[0].entries().expect("locals")[0]
         .value
         .get("probe")
-        .unwrap()
+        .expect("probe")
         .clone();
     super::within(file, || values(&node))
         .into_iter()
@@ -53,12 +53,21 @@ fn terraform_functions() {
         ["token.actions.githubusercontent.com:sub"]
     );
     assert_eq!(
-        tf("replace(\"https://a.b/c\", \"/^https?://([^/]+).*$/\", \"$1\")", &[]),
+        tf(
+            "replace(\"https://a.b/c\", \"/^https?://([^/]+).*$/\", \"$1\")",
+            &[]
+        ),
         ["a.b"]
     );
-    assert_eq!(tf("format(\"%s:sub\", \"gitlab.com\")", &[]), ["gitlab.com:sub"]);
+    assert_eq!(
+        tf("format(\"%s:sub\", \"gitlab.com\")", &[]),
+        ["gitlab.com:sub"]
+    );
     assert_eq!(tf("format(\"%s-%d%%\", \"a\", 5)", &[]), ["a-5%"]);
-    assert_eq!(tf("trimprefix(\"repo:acme/api\", \"repo:\")", &[]), ["acme/api"]);
+    assert_eq!(
+        tf("trimprefix(\"repo:acme/api\", \"repo:\")", &[]),
+        ["acme/api"]
+    );
     assert_eq!(tf("trimsuffix(\"a.com/\", \"/\")", &[]), ["a.com"]);
     assert_eq!(tf("lower(\"ACME\")", &[]), ["acme"]);
     assert_eq!(tf("join(\"/\", [\"acme\", \"api\"])", &[]), ["acme/api"]);
@@ -68,10 +77,16 @@ fn terraform_functions() {
         ["repo:acme/a:*", "repo:acme/b:*"]
     );
     // Both branches of a conditional are possible.
-    assert_eq!(tf("var.x ? \"repo:a/b:*\" : \"repo:a/*\"", &[]), ["repo:a/b:*", "repo:a/*"]);
+    assert_eq!(
+        tf("var.x ? \"repo:a/b:*\" : \"repo:a/*\"", &[]),
+        ["repo:a/b:*", "repo:a/*"]
+    );
     // Unknowns stay one opaque value.
     assert_eq!(tf("\"repo:${var.org}/api\"", &[]), ["repo:${var.org}/api"]);
-    assert_eq!(tf("templatefile(\"x.tpl\", {})", &[]), ["${templatefile(...)}"]);
+    assert_eq!(
+        tf("templatefile(\"x.tpl\", {})", &[]),
+        ["${templatefile(...)}"]
+    );
 }
 
 #[test]
@@ -83,14 +98,20 @@ fn terraform_variables_tfvars_and_locals() {
         ),
         ("m/terraform.tfvars", "repo = \"web\"\n"),
         ("m/prod.tfvars", "org = \"acme-prod\"\n"),
-        ("other/variables.tf", "variable \"org\" {\n  default = \"elsewhere\"\n}\n"),
+        (
+            "other/variables.tf",
+            "variable \"org\" {\n  default = \"elsewhere\"\n}\n",
+        ),
     ];
     // terraform.tfvars replaces the default; prod.tfvars is possible beside it.
     assert_eq!(
         tf("\"${var.org}/${var.repo}\"", &vars),
         ["acme/web", "acme-prod/web"]
     );
-    assert_eq!(tf("format(\"%s:sub\", local.host)", &vars), ["gitlab.com:sub"]);
+    assert_eq!(
+        tf("format(\"%s:sub\", local.host)", &vars),
+        ["gitlab.com:sub"]
+    );
 }
 
 #[test]
@@ -103,10 +124,10 @@ fn terraform_origin_points_into_the_defining_file() {
         ("m/terraform.tfvars", "repo = \"acme/api\"\n"),
     ];
     let files = files(&sources);
-    let node = files[0].roots()[0].entries().unwrap()[0]
+    let node = files[0].roots()[0].entries().expect("locals")[0]
         .value
         .get("probe")
-        .unwrap()
+        .expect("probe")
         .clone();
     let v: Vec<Val> = super::within(&files[0], || alternatives(&node));
     assert_eq!(v.len(), 1);
@@ -124,7 +145,7 @@ fn cfn(value: &str) -> Vec<String> {
         "AWSTemplateFormatVersion: '2010-09-09'\nParameters:\n  Org:\n    Type: String\n    Default: acme\n    AllowedValues: [acme, other]\n  Repos:\n    Type: CommaDelimitedList\n    Default: 'api,web'\n  Open:\n    Type: String\nMappings:\n  M:\n    prod: {{Sub: 'repo:acme/api:environment:prod'}}\n    dev: {{Sub: 'repo:acme/*'}}\nResources: {{}}\nProbe: {value}\n"
     );
     let file = load_str("template.yaml", &text);
-    let node = file.roots()[0].get("Probe").unwrap().clone();
+    let node = file.roots()[0].get("Probe").expect("probe").clone();
     super::within(&file, || values(&node))
         .into_iter()
         .map(|v| v.text)
@@ -133,14 +154,26 @@ fn cfn(value: &str) -> Vec<String> {
 
 #[test]
 fn cloudformation_intrinsics() {
-    assert_eq!(cfn("!Sub 'repo:${Org}/api:*'"), ["repo:acme/api:*", "repo:other/api:*"]);
-    assert_eq!(cfn("!Sub ['repo:${A}/${B}', {A: x, B: !Ref Org}]"), ["repo:x/acme", "repo:x/other"]);
-    assert_eq!(cfn("!Sub 'a-${!Literal}-${AWS::Partition}'"), ["a-${Literal}-aws"]);
+    assert_eq!(
+        cfn("!Sub 'repo:${Org}/api:*'"),
+        ["repo:acme/api:*", "repo:other/api:*"]
+    );
+    assert_eq!(
+        cfn("!Sub ['repo:${A}/${B}', {A: x, B: !Ref Org}]"),
+        ["repo:x/acme", "repo:x/other"]
+    );
+    assert_eq!(
+        cfn("!Sub 'a-${!Literal}-${AWS::Partition}'"),
+        ["a-${Literal}-aws"]
+    );
     assert_eq!(cfn("!Ref Open"), ["${Open}"]);
     assert_eq!(cfn("!Ref AWS::AccountId"), ["${AWS::AccountId}"]);
     assert_eq!(cfn("!Select [1, !Ref Repos]"), ["web"]);
     assert_eq!(cfn("!Select [0, !Split ['/', 'acme/api']]"), ["acme"]);
-    assert_eq!(cfn("!Join ['', ['repo:', !Select [1, !Split [',', 'a,b']], '/*']]"), ["repo:b/*"]);
+    assert_eq!(
+        cfn("!Join ['', ['repo:', !Select [1, !Split [',', 'a,b']], '/*']]"),
+        ["repo:b/*"]
+    );
     assert_eq!(cfn("!If [C, x, !Ref Org]"), ["x", "acme", "other"]);
     assert_eq!(cfn("!FindInMap [M, dev, Sub]"), ["repo:acme/*"]);
     assert_eq!(
@@ -175,7 +208,10 @@ fn registry_module_models() {
             .flat_map(|c| c.values.iter().map(|v| v.text.clone()))
             .collect()
     };
-    assert_eq!(subs(0), ["repo:acme/api:*", "repo:acme/web:ref:refs/heads/main"]);
+    assert_eq!(
+        subs(0),
+        ["repo:acme/api:*", "repo:acme/web:ref:refs/heads/main"]
+    );
     assert_eq!(subs(1), ["repo:acme/api:*", "repo:other/web:*"]);
     let aud = &model.policies[0].statements[0].conditions[0];
     assert_eq!(aud.operator.text, "ForAllValues:StringEquals");

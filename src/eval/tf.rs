@@ -180,6 +180,13 @@ impl Scope {
         self.alternatives(&node)?.into_iter().next()
     }
 
+    /// The expression of `local.NAME` when it is declared in the file being
+    /// read (its spans are then this file's).
+    pub fn local_in_same_file(&self, name: &str) -> Option<&Node> {
+        let b = self.ws.modules[self.module].locals.get(name)?;
+        (b.file == self.reading).then_some(&b.node)
+    }
+
     /// Whether the module call `name` of this file's module has its code in
     /// the scan (then no built-in model stands in for it).
     pub fn call_on_disk(&self, name: &str) -> bool {
@@ -529,19 +536,16 @@ impl Ev<'_> {
             ("var", [name, ..]) => (self.var(name, span, fr, depth), 1),
             ("local", [name, ..]) => (self.local(name, span, fr, depth), 1),
             ("path", ["module" | "root" | "cwd", ..]) => (
-                Tv::Alts(vec![
-                    self.lit(module.dir.to_string_lossy(), span, fr.file),
-                ]),
+                Tv::Alts(vec![self.lit(module.dir.to_string_lossy(), span, fr.file)]),
                 1,
             ),
             ("data", [ty, name, attr, ..]) => (
                 self.attribute(&format!("data.{ty}.{name}"), ty, attr, span, fr, depth, raw),
                 3,
             ),
-            (
-                "module" | "each" | "count" | "self" | "terraform" | "data" | "var" | "local",
-                _,
-            ) => return self.hole(raw, span, fr.file),
+            ("module" | "each" | "count" | "self" | "terraform" | "data" | "var" | "local", _) => {
+                return self.hole(raw, span, fr.file);
+            }
             (ty, [name, attr, ..]) if ty.contains('_') => (
                 self.attribute(&format!("{ty}.{name}"), ty, attr, span, fr, depth, raw),
                 2,
@@ -595,7 +599,10 @@ impl Ev<'_> {
                     }
                 }
                 (TraversalOperator::LegacyIndex(i), Tv::List(items)) => {
-                    match usize::try_from(*i.value()).ok().and_then(|i| items.into_iter().nth(i)) {
+                    match usize::try_from(*i.value())
+                        .ok()
+                        .and_then(|i| items.into_iter().nth(i))
+                    {
                         Some(v) => v,
                         None => return self.hole("[...]", span, fr.file),
                     }
@@ -826,10 +833,7 @@ impl Ev<'_> {
                             continue;
                         }
                         // Flags and width, then the verb.
-                        while chars
-                            .peek()
-                            .is_some_and(|c| !c.is_ascii_alphabetic())
-                        {
+                        while chars.peek().is_some_and(|c| !c.is_ascii_alphabetic()) {
                             chars.next();
                         }
                         chars.next();
@@ -891,14 +895,13 @@ impl Ev<'_> {
                 }
                 Tv::List(out)
             }
-            "coalesce" => args
-                .into_iter()
-                .reduce(Tv::union)
-                .unwrap_or_else(hole),
+            "coalesce" => args.into_iter().reduce(Tv::union).unwrap_or_else(hole),
             "element" => {
                 let (Some(list), Some(i)) = (
                     args.first().cloned().and_then(Tv::items),
-                    args.get(1).and_then(single).and_then(|i| i.parse::<usize>().ok()),
+                    args.get(1)
+                        .and_then(single)
+                        .and_then(|i| i.parse::<usize>().ok()),
                 ) else {
                     return hole();
                 };
@@ -909,7 +912,8 @@ impl Ev<'_> {
                 list.into_iter().nth(i % n).unwrap_or_else(hole)
             }
             "lookup" => {
-                let (Some(Tv::Obj(entries)), Some(key)) = (args.first(), args.get(1).and_then(single))
+                let (Some(Tv::Obj(entries)), Some(key)) =
+                    (args.first(), args.get(1).and_then(single))
                 else {
                     return hole();
                 };
@@ -998,7 +1002,11 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
                     node: e.value.clone(),
                     note: format!("{} in {name}", e.key.text),
                 };
-                let target = if auto { &mut auto_vars } else { &mut other_vars };
+                let target = if auto {
+                    &mut auto_vars
+                } else {
+                    &mut other_vars
+                };
                 target
                     .entry((m, e.key.text.to_string()))
                     .or_default()
@@ -1198,9 +1206,11 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
             if target.id == *file {
                 continue;
             }
-            let vars = c.args.get(1).cloned().unwrap_or_else(|| {
-                Node::new(Span::default(), NodeKind::Map(Box::new([])))
-            });
+            let vars = c
+                .args
+                .get(1)
+                .cloned()
+                .unwrap_or_else(|| Node::new(Span::default(), NodeKind::Map(Box::new([]))));
             reached.entry(target.id).or_default().push(Binding {
                 module: *m,
                 file: *file,
@@ -1220,13 +1230,11 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
                     vars: None,
                 });
             }
-        } else if let (Some(vars), Some(&m)) = (reached.remove(&f.id), template_module.get(&f.id))
-        {
+        } else if let (Some(vars), Some(&m)) = (reached.remove(&f.id), template_module.get(&f.id)) {
             if super::template::includes_itself(f) {
                 notices.push(Notice {
                     path: f.display.clone(),
-                    reason: "template includes itself through templatefile(): not followed"
-                        .into(),
+                    reason: "template includes itself through templatefile(): not followed".into(),
                 });
             }
             f.scope = Some(Scope {

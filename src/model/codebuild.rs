@@ -101,7 +101,10 @@ pub struct CodeBuildModel {
 
 /// The CodeBuild projects of a file, extracted on first use.
 pub fn of(file: &SourceFile) -> &CodeBuildModel {
-    file.models.cache().codebuild.get_or_init(|| crate::eval::within(file, || extract(file)))
+    file.models
+        .cache()
+        .codebuild
+        .get_or_init(|| crate::eval::within(file, || extract(file)))
 }
 
 /// Every buildspec of a file: the file itself, or the inline buildspecs of

@@ -291,6 +291,18 @@ impl Cx<'_> {
                 }
             }
             NodeKind::Str(_) => self.document(node, role, owner, model),
+            // `local.trust`, declared in the same file as `jsonencode({...})`.
+            NodeKind::Expr(raw) => {
+                let Some(name) = raw.trim().strip_prefix("local.") else {
+                    return;
+                };
+                if let Some(scope) = crate::eval::tf_scope()
+                    && let Some(local) = scope.local_in_same_file(name)
+                    && !matches!(local.kind, NodeKind::Expr(_))
+                {
+                    self.tf_policy(local, role, owner, model);
+                }
+            }
             _ => {}
         }
     }

@@ -122,7 +122,10 @@ pub struct PipelineModel {
 
 /// The pipelines of a file, extracted on first use.
 pub fn of(file: &SourceFile) -> &PipelineModel {
-    file.models.cache().pipeline.get_or_init(|| crate::eval::within(file, || extract(file)))
+    file.models
+        .cache()
+        .pipeline
+        .get_or_init(|| crate::eval::within(file, || extract(file)))
 }
 
 fn extract(file: &SourceFile) -> PipelineModel {

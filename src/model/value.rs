@@ -64,11 +64,7 @@ impl Val {
     /// which may be in another file.
     pub fn at(&self, file: &SourceFile) -> Location {
         Location {
-            file: self
-                .origin
-                .as_ref()
-                .and_then(|o| o.file)
-                .unwrap_or(file.id),
+            file: self.origin.as_ref().and_then(|o| o.file).unwrap_or(file.id),
             span: self.span,
         }
     }
