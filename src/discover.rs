@@ -397,14 +397,7 @@ pub fn parse_bytes(
             }),
         ),
         (Some(syntax), None) if crate::eval::template::is_template(&candidate.display) => {
-            let masked = crate::eval::template::mask(&text, syntax);
-            match syntax::parse(syntax, &masked, limits) {
-                Ok(mut doc) => {
-                    crate::eval::template::restore(&mut doc, &text);
-                    (Some(doc), None)
-                }
-                Err(e) => (None, Some(e)),
-            }
+            crate::eval::template::parse(&text, syntax, limits)
         }
         (Some(syntax), None) => match syntax::parse(syntax, &text, limits) {
             Ok(doc) => (Some(doc), None),

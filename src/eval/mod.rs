@@ -108,7 +108,19 @@ pub fn key(key: &Key) -> Option<Val> {
     }
 }
 
-/// A Terraform module's evaluated node, for the built-in registry models.
+/// Runs `f` (the extraction of one block) with `each.key` / `each.value`
+/// standing for the items of the block's `for_each`, when it has one.
+pub fn with_each<R>(block: &Node, f: impl FnOnce() -> R) -> R {
+    let Some(scope) = tf_scope().and_then(|s| s.with_each(block)) else {
+        return f();
+    };
+    let previous = SCOPE.with(|s| s.replace(Some(Scope::Tf(scope))));
+    let out = f();
+    SCOPE.with(|s| *s.borrow_mut() = previous);
+    out
+}
+
+/// The Terraform scope of the file being read, if any.
 pub fn tf_scope() -> Option<tf::Scope> {
     match current()? {
         Scope::Tf(s) => Some(s),

@@ -35,6 +35,59 @@ pub fn syntax_of(name: &str, prefix: &str) -> Syntax {
     }
 }
 
+/// Parses a template as the document it renders to. Directives can leave
+/// what JSON refuses (a comma before `]` after a `%{ for }`): those commas
+/// are blanked and the text parsed again; a template that still fails only
+/// because of what its directives and interpolations leave is no
+/// `parse-error` (it has no document either).
+pub fn parse(
+    text: &str,
+    syntax: Syntax,
+    limits: &crate::syntax::Limits,
+) -> (Option<Document>, Option<crate::syntax::ParseError>) {
+    let masked = mask(text, syntax);
+    let first = match crate::syntax::parse(syntax, &masked, limits) {
+        Ok(mut doc) => {
+            restore(&mut doc, text);
+            return (Some(doc), None);
+        }
+        Err(e) => e,
+    };
+    if syntax == Syntax::Json {
+        let relaxed = blank_trailing_commas(&masked);
+        if let Ok(mut doc) = crate::syntax::parse(syntax, &relaxed, limits) {
+            restore(&mut doc, text);
+            return (Some(doc), None);
+        }
+    }
+    if text.contains("%{") || text.contains("${") {
+        (None, None)
+    } else {
+        (None, Some(first))
+    }
+}
+
+/// `[1, 2, ]` -> `[1, 2  ]`, outside strings, same length.
+fn blank_trailing_commas(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = bytes.to_vec();
+    let mut in_string = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'"' && !escaped(bytes, i) {
+            in_string = !in_string;
+        } else if b == b',' && !in_string {
+            let next = bytes[i + 1..]
+                .iter()
+                .find(|c| !c.is_ascii_whitespace())
+                .copied();
+            if matches!(next, Some(b']' | b'}') | None) {
+                out[i] = b' ';
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+}
+
 /// The text to parse: same length, directives blanked, interpolations
 /// outside JSON strings turned into strings.
 pub fn mask(text: &str, syntax: Syntax) -> String {
@@ -150,6 +203,20 @@ fn restore_node(node: &mut Node, text: &str, depth: usize) {
     }
 }
 
+/// The `%{ for [K,] V in EXPR }` loops of a template, as (V, EXPR): inside
+/// the loop V is any item of EXPR.
+pub fn loops(text: &str) -> Vec<(String, String)> {
+    let Ok(re) = regex::Regex::new(
+        r"%\{~?\s*for\s+(?:[A-Za-z_][\w-]*\s*,\s*)?([A-Za-z_][\w-]*)\s+in\s+([^}~]+?)\s*~?\}",
+    ) else {
+        return Vec::new();
+    };
+    re.captures_iter(text)
+        .take(256)
+        .filter_map(|c| Some((c.get(1)?.as_str().to_owned(), c.get(2)?.as_str().to_owned())))
+        .collect()
+}
+
 /// Whether a template calls `templatefile()` on its own name.
 pub fn includes_itself(file: &SourceFile) -> bool {
     let name = file.display.rsplit('/').next().unwrap_or(&file.display);
@@ -175,6 +242,18 @@ mod tests {
         assert!(masked.contains("\"repo:${org}/*\""));
         let parsed = crate::syntax::parse(Syntax::Json, &masked, &Default::default());
         assert!(parsed.is_ok(), "{masked}");
+    }
+
+    #[test]
+    fn loops_and_trailing_commas() {
+        let text = "{\"sub\": [\n%{ for s in subjects ~}\n  \"repo:${s}\",\n%{ endfor ~}\n]}\n";
+        let (doc, error) = parse(text, Syntax::Json, &Default::default());
+        assert!(doc.is_some() && error.is_none());
+        assert_eq!(loops(text), [("s".to_owned(), "subjects".to_owned())]);
+        let (doc, error) = parse("{\"a\": ${x} ${y}}", Syntax::Json, &Default::default());
+        assert!(doc.is_none() && error.is_none());
+        let (_, error) = parse("{\"a\": }", Syntax::Json, &Default::default());
+        assert!(error.is_some());
     }
 
     #[test]

@@ -65,11 +65,23 @@ pub struct Scope {
     reading: FileId,
     /// For a template reached by `templatefile()`: each call's vars object.
     vars: Option<Arc<Vec<Binding>>>,
+    /// A template's `%{ for X in EXPR }` loops: X is any item of EXPR.
+    loops: Arc<Vec<(String, String)>>,
+    /// Inside a resource with `for_each`: its items, for `each.key` and
+    /// `each.value` (any of them).
+    each: Option<Arc<Each>>,
+}
+
+/// The items of a `for_each`.
+#[derive(Debug, Default)]
+pub struct Each {
+    keys: Vec<Tv>,
+    values: Vec<Tv>,
 }
 
 /// An evaluated Terraform value.
 #[derive(Debug, Clone)]
-enum Tv {
+pub(crate) enum Tv {
     /// A string, number or bool, with its alternatives (empty for null).
     Alts(Vec<Val>),
     List(Vec<Tv>),
@@ -193,10 +205,42 @@ impl Scope {
         self.ws.modules[self.module].calls_on_disk.contains(name)
     }
 
+    /// This scope inside a block with `for_each` (a resource, a module
+    /// call): `each.key` / `each.value` stand for any of its items.
+    pub fn with_each(&self, block: &Node) -> Option<Scope> {
+        let for_each = block.get("for_each")?;
+        let ev = self.evaluator();
+        let frame = Frame {
+            module: self.module,
+            file: self.reading,
+        };
+        let mut each = Each::default();
+        match ev.node(for_each, frame, 0) {
+            Tv::Obj(entries) => {
+                for (k, v) in entries {
+                    each.keys
+                        .push(Tv::Alts(vec![ev.lit(k, for_each.span, self.reading)]));
+                    each.values.push(v);
+                }
+            }
+            Tv::List(items) => {
+                each.keys = items.clone();
+                each.values = items;
+            }
+            Tv::Alts(_) => return None,
+        }
+        Some(Scope {
+            each: Some(Arc::new(each)),
+            ..self.clone()
+        })
+    }
+
     fn evaluator(&self) -> Ev<'_> {
         Ev {
             ws: &self.ws,
             reading: self.reading,
+            loops: &self.loops,
+            each: self.each.as_deref(),
             vars: self.vars.as_deref().map(Vec::as_slice),
             steps: Cell::new(0),
             active: RefCell::new(Vec::new()),
@@ -208,6 +252,8 @@ impl Scope {
 struct Ev<'a> {
     ws: &'a Workspace,
     reading: FileId,
+    loops: &'a [(String, String)],
+    each: Option<&'a Each>,
     vars: Option<&'a [Binding]>,
     steps: Cell<usize>,
     /// Locals and variables being evaluated: a cycle leaves a hole.
@@ -398,6 +444,22 @@ impl Ev<'_> {
         if let Some((_, tv)) = self.bound.borrow().iter().rev().find(|(n, _)| n == name) {
             return tv.clone();
         }
+        if let Some((_, collection)) = self.loops.iter().find(|(n, _)| n == name) {
+            let key = (usize::MAX, format!("loop.{name}"));
+            if !self.active.borrow().contains(&key)
+                && let Ok(expr) = hcl_edit::parser::parse_expr(collection)
+            {
+                self.active.borrow_mut().push(key);
+                let items = self.expr(&expr, span.start, fr, 1).items();
+                self.active.borrow_mut().pop();
+                if let Some(items) = items {
+                    let choice = items.into_iter().take(MAX_ALTERNATIVES).reduce(Tv::union);
+                    if let Some(choice) = choice {
+                        return choice;
+                    }
+                }
+            }
+        }
         if let Some(vars) = self.vars {
             let mut out: Option<Tv> = None;
             for b in vars {
@@ -543,6 +605,22 @@ impl Ev<'_> {
                 self.attribute(&format!("data.{ty}.{name}"), ty, attr, span, fr, depth, raw),
                 3,
             ),
+            ("each", [which @ ("key" | "value"), ..]) if self.each.is_some() => {
+                let items = match (self.each, *which) {
+                    (Some(e), "key") => &e.keys,
+                    (Some(e), _) => &e.values,
+                    (None, _) => return self.hole(raw, span, fr.file),
+                };
+                let mut out: Option<Tv> = None;
+                for item in items.iter().take(MAX_ALTERNATIVES) {
+                    let v = self.apply(item.clone(), &t.operators[1..], base, span, fr, depth);
+                    out = Some(match out {
+                        Some(o) => o.union(v),
+                        None => v,
+                    });
+                }
+                return out.unwrap_or_else(|| self.hole(raw, span, fr.file));
+            }
             ("module" | "each" | "count" | "self" | "terraform" | "data" | "var" | "local", _) => {
                 return self.hole(raw, span, fr.file);
             }
@@ -771,6 +849,10 @@ impl Ev<'_> {
             "lower" => map(&|s| s.to_lowercase()),
             "upper" => map(&|s| s.to_uppercase()),
             "trimspace" => map(&|s| s.trim().to_owned()),
+            // In a template's JSON, `${jsonencode(x)}` renders as x itself.
+            "jsonencode" if !matches!(args.first(), Some(Tv::Obj(_)) | None) => {
+                args.into_iter().next().unwrap_or_else(hole)
+            }
             "tostring" | "tolist" | "toset" | "nonsensitive" | "sensitive" => {
                 args.into_iter().next().unwrap_or_else(hole)
             }
@@ -1178,6 +1260,8 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
             module: *m,
             reading: *file,
             vars: None,
+            loops: Arc::default(),
+            each: None,
         };
         let ev = scope.evaluator();
         let paths = ev
@@ -1228,6 +1312,8 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
                     module: m,
                     reading: f.id,
                     vars: None,
+                    loops: Arc::default(),
+                    each: None,
                 });
             }
         } else if let (Some(vars), Some(&m)) = (reached.remove(&f.id), template_module.get(&f.id)) {
@@ -1237,11 +1323,14 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
                     reason: "template includes itself through templatefile(): not followed".into(),
                 });
             }
+            let loops = super::template::loops(&f.text);
             f.scope = Some(Scope {
                 ws: ws.clone(),
                 module: m,
                 reading: f.id,
                 vars: Some(Arc::new(vars)),
+                loops: Arc::new(loops),
+                each: None,
             });
         }
     }

@@ -186,8 +186,15 @@ impl Cx<'_> {
 
     fn terraform(&self, root: &Node, model: &mut IamModel) {
         for entry in root.entries().unwrap_or(&[]) {
+            // `each.key` / `each.value` stand for the items of `for_each`.
+            crate::eval::with_each(&entry.value, || self.terraform_block(entry, model));
+        }
+    }
+
+    fn terraform_block(&self, entry: &crate::syntax::Entry, model: &mut IamModel) {
+        {
             let NodeKind::Block(tf_block) = &entry.value.kind else {
-                continue;
+                return;
             };
             let (labels, body) = (&tf_block.labels, &tf_block.body);
             // The block node answers `get` like a mapping.
@@ -196,10 +203,10 @@ impl Cx<'_> {
                 model.policies.extend(crate::eval::registry::trust_policy(
                     block, &name.text, name.span,
                 ));
-                continue;
+                return;
             }
             let [ty, name] = &labels[..] else {
-                continue;
+                return;
             };
             let address = format!("{}.{}", ty.text, name.text);
             let owner = Some(Owner {
