@@ -120,7 +120,7 @@ pub fn mask(text: &str, syntax: Syntax) -> String {
         } else if syntax == Syntax::Json {
             // Inside a string the interpolation only needs no quote or
             // backslash; outside it becomes a string `"{...}"`-like token.
-            for byte in &mut out[i + 2..end] {
+            for byte in out.get_mut(i + 2..end).unwrap_or_default() {
                 if matches!(*byte, b'"' | b'\\' | b'\n' | b'\r' | b'\t') {
                     *byte = b'_';
                 }
@@ -242,6 +242,24 @@ mod tests {
         assert!(masked.contains("\"repo:${org}/*\""));
         let parsed = crate::syntax::parse(Syntax::Json, &masked, &Default::default());
         assert!(parsed.is_ok(), "{masked}");
+    }
+
+    #[test]
+    fn unclosed_and_odd_templates_do_not_panic() {
+        for text in [
+            "${",
+            "%{",
+            "{\"a\": \"${",
+            "x ${ \"",
+            "é${é}%{é",
+            "${}",
+            "%{}",
+        ] {
+            for syntax in [Syntax::Json, Syntax::Yaml] {
+                assert_eq!(mask(text, syntax).len(), text.len());
+                let _ = parse(text, syntax, &Default::default());
+            }
+        }
     }
 
     #[test]

@@ -183,7 +183,9 @@ impl Scope {
             module: self.module,
             file: self.reading,
         };
-        Some(ev.node(node, frame, 0).scalars())
+        // A structure (a list of objects in `jsonencode([...])`) has no
+        // scalar value: the node is read as written, as without evaluation.
+        Some(ev.node(node, frame, 0).scalars()).filter(|v| !v.is_empty())
     }
 
     /// A mapping key written as a template.
