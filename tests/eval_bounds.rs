@@ -208,3 +208,82 @@ fn a_megabyte_of_tfvars() {
     );
     assert_rest_scanned(&report);
 }
+
+/// Truncated and mutated modules and templates never crash the evaluation
+/// (a fixed-seed stand-in for a fuzz run, cheap enough for every test run).
+#[test]
+fn mutated_modules_and_templates_do_not_crash() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/fixtures");
+    let read = |p: &str| std::fs::read(root.join(p)).expect("fixture");
+    let seeds = [
+        ("m/main.tf", read("eval-terraform/locals-for/main.tf")),
+        ("m/vars.tf", read("eval-terraform/tfvars/variables.tf")),
+        (
+            "m/terraform.tfvars",
+            read("eval-terraform/tfvars/terraform.tfvars"),
+        ),
+        ("m/role.tf", read("eval-terraform/for-each/main.tf")),
+        ("m/call.tf", read("eval-terraform/template-loop/main.tf")),
+        (
+            "m/templates/trust.json.tftpl",
+            read("eval-terraform/template-loop/templates/trust.json.tftpl"),
+        ),
+        (
+            "t/template.yaml",
+            read("eval-cloudformation/fire-find-in-map.yaml"),
+        ),
+    ];
+    let mut state: u64 = 0x5eed;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize
+    };
+    const PIECES: &[&[u8]] = &[
+        b"${",
+        b"%{",
+        b"}",
+        b"local.",
+        b"var.",
+        b"each.value",
+        b"[for x in ",
+        b"]",
+        b"(",
+        b"\"",
+        b"!Ref ",
+        b"!Sub ",
+        b"format(\"%s%",
+        b"replace(",
+        b"/(/",
+        b"\n",
+        b"{",
+        b"*",
+    ];
+    for round in 0..150 {
+        let files: Vec<(&str, Vec<u8>)> = seeds
+            .iter()
+            .map(|(name, bytes)| {
+                let mut b = bytes.clone();
+                for _ in 0..(next() % 6) {
+                    let at = next() % (b.len() + 1);
+                    match next() % 3 {
+                        0 => b.truncate(at),
+                        1 => {
+                            let piece = PIECES[next() % PIECES.len()];
+                            b.splice(at..at, piece.iter().copied());
+                        }
+                        _ => {
+                            let end = (at + next() % 16).min(b.len());
+                            b.drain(at..end);
+                        }
+                    }
+                }
+                (*name, b)
+            })
+            .collect();
+        let inputs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+        let report = scan_in_memory(&inputs, &ScanOptions::default());
+        assert!(report.is_ok(), "round {round}");
+    }
+}
