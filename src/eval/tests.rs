@@ -73,6 +73,15 @@ fn terraform_functions() {
     assert_eq!(tf("join(\"/\", [\"acme\", \"api\"])", &[]), ["acme/api"]);
     assert_eq!(tf("concat([\"a\"], [\"b\", \"c\"])", &[]), ["a", "b", "c"]);
     assert_eq!(
+        tf("formatlist(\"repo:acme/%s:*\", [\"a\", \"b\"])", &[]),
+        ["repo:acme/a:*", "repo:acme/b:*"]
+    );
+    assert_eq!(tf("split(\"/\", \"acme/api\")", &[]), ["acme", "api"]);
+    assert_eq!(
+        tf("try(var.missing, \"repo:a/*\")", &[]),
+        ["${var.missing}", "repo:a/*"]
+    );
+    assert_eq!(
         tf("[for r in [\"a\", \"b\"] : \"repo:acme/${r}:*\"]", &[]),
         ["repo:acme/a:*", "repo:acme/b:*"]
     );

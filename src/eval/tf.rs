@@ -4,11 +4,13 @@
 //! beside it), `locals`, arguments of its resources and data sources
 //! (`aws_iam_openid_connect_provider.X.url`), the inputs of local module
 //! calls (`source = "./..."`), and the vars of `templatefile()` calls for the
-//! templates they reach. Functions: `format`, `replace` (with `/regex/`),
-//! `trimprefix`, `trimsuffix`, `lower`, `upper`, `trimspace`, `join`,
-//! `concat`, `tolist`, `toset`, `flatten`, `distinct`, `compact`,
-//! `coalesce`, `element`, `lookup`; `for` expressions and conditionals
-//! (every branch possible). Anything else is a hole.
+//! templates they reach. Functions: `format`, `formatlist`, `replace` (with
+//! `/regex/`), `trimprefix`, `trimsuffix`, `lower`, `upper`, `trimspace`,
+//! `chomp`, `split`, `join`, `concat`, `tolist`, `toset`, `flatten`,
+//! `distinct`, `compact`, `sort`, `reverse`, `coalesce`, `coalescelist`,
+//! `try`, `merge`, `element`, `lookup`, `jsonencode` (of a string or list);
+//! `for` expressions, conditionals (every branch possible) and `for_each`
+//! (`each.key` / `each.value` any item). Anything else is a hole.
 
 use super::{MAX_ALTERNATIVES, MAX_DEPTH, concat};
 use crate::finding::FileId;
@@ -900,45 +902,55 @@ impl Ev<'_> {
                 let Some(formats) = args.first().and_then(scalar) else {
                     return hole();
                 };
+                Tv::Alts(self.format(formats, args.get(1..).unwrap_or(&[]), span, fr))
+            }
+            "formatlist" => {
+                let Some(formats) = args.first().and_then(scalar) else {
+                    return hole();
+                };
+                let rest = args.get(1..).unwrap_or(&[]);
+                let lists: Vec<Option<Vec<Tv>>> = rest.iter().map(|a| a.clone().items()).collect();
+                let n = lists.iter().flatten().map(Vec::len).max().unwrap_or(1);
                 let mut out = Vec::new();
-                for f in formats {
-                    let mut parts: Vec<Vec<Val>> = Vec::new();
-                    let mut next = 1;
-                    let mut literal = String::new();
-                    let mut chars = f.text.chars().peekable();
-                    while let Some(c) = chars.next() {
-                        if c != '%' {
-                            literal.push(c);
-                            continue;
-                        }
-                        if chars.peek() == Some(&'%') {
-                            chars.next();
-                            literal.push('%');
-                            continue;
-                        }
-                        // Flags and width, then the verb.
-                        while chars.peek().is_some_and(|c| !c.is_ascii_alphabetic()) {
-                            chars.next();
-                        }
-                        chars.next();
-                        parts.push(vec![Val {
-                            text: std::mem::take(&mut literal),
-                            ..f.clone()
-                        }]);
-                        parts.push(
-                            args.get(next)
-                                .and_then(scalar)
-                                .unwrap_or_else(|| vec![self.lit("${...}", span, fr.file)]),
-                        );
-                        next += 1;
-                    }
-                    parts.push(vec![Val {
-                        text: literal,
-                        ..f.clone()
-                    }]);
-                    out.extend(concat(&parts, self.lit("", span, fr.file)));
+                for i in 0..n.min(MAX_ALTERNATIVES) {
+                    let row: Vec<Tv> = rest
+                        .iter()
+                        .zip(&lists)
+                        .map(|(a, l)| match l {
+                            Some(items) => items.get(i).cloned().unwrap_or_else(hole),
+                            None => a.clone(),
+                        })
+                        .collect();
+                    out.push(Tv::Alts(self.format(formats.clone(), &row, span, fr)));
                 }
-                Tv::Alts(out)
+                Tv::List(out)
+            }
+            "split" => {
+                let (Some(sep), Some(text)) =
+                    (args.first().and_then(single), args.get(1).and_then(scalar))
+                else {
+                    return hole();
+                };
+                match text.as_slice() {
+                    [one] if !sep.is_empty() => Tv::List(
+                        one.text
+                            .split(sep.as_str())
+                            .take(MAX_ALTERNATIVES)
+                            .map(|piece| {
+                                Tv::Alts(vec![Val {
+                                    text: piece.to_owned(),
+                                    ..one.clone()
+                                }])
+                            })
+                            .collect(),
+                    ),
+                    _ => hole(),
+                }
+            }
+            "chomp" => map(&|s| s.trim_end_matches(['\n', '\r']).to_owned()),
+            "sort" | "reverse" => args.into_iter().next().unwrap_or_else(hole),
+            "try" | "coalescelist" | "merge" => {
+                args.into_iter().reduce(Tv::union).unwrap_or_else(hole)
             }
             "join" => {
                 let (Some(sep), Some(list)) = (
@@ -1008,6 +1020,58 @@ impl Ev<'_> {
             }
             _ => hole(),
         }
+    }
+}
+
+impl Ev<'_> {
+    /// `format(fmt, args...)` for every alternative of `fmt`: `%%` is a
+    /// percent sign, every other verb takes the next argument.
+    fn format(&self, formats: Vec<Val>, args: &[Tv], span: Span, fr: Frame) -> Vec<Val> {
+        let scalar = |tv: &Tv| -> Option<Vec<Val>> {
+            match tv {
+                Tv::Alts(v) if !v.is_empty() => Some(v.clone()),
+                _ => None,
+            }
+        };
+        let mut out = Vec::new();
+        for f in formats {
+            let mut parts: Vec<Vec<Val>> = Vec::new();
+            let mut next = 0;
+            let mut literal = String::new();
+            let mut chars = f.text.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c != '%' {
+                    literal.push(c);
+                    continue;
+                }
+                if chars.peek() == Some(&'%') {
+                    chars.next();
+                    literal.push('%');
+                    continue;
+                }
+                // Flags and width, then the verb.
+                while chars.peek().is_some_and(|c| !c.is_ascii_alphabetic()) {
+                    chars.next();
+                }
+                chars.next();
+                parts.push(vec![Val {
+                    text: std::mem::take(&mut literal),
+                    ..f.clone()
+                }]);
+                parts.push(
+                    args.get(next)
+                        .and_then(scalar)
+                        .unwrap_or_else(|| vec![self.lit("${...}", span, fr.file)]),
+                );
+                next += 1;
+            }
+            parts.push(vec![Val {
+                text: literal,
+                ..f.clone()
+            }]);
+            out.extend(concat(&parts, self.lit("", span, fr.file)));
+        }
+        out
     }
 }
 
