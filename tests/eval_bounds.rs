@@ -122,6 +122,22 @@ fn ten_thousand_chained_locals() {
 }
 
 #[test]
+fn locals_that_fan_out() {
+    let mut main = String::from("locals {\n  l0 = \"repo:*\"\n");
+    for i in 1..40 {
+        let p = i - 1;
+        main.push_str(&format!(
+            "  l{i} = [local.l{p}, local.l{p}, local.l{p}, local.l{p}]\n"
+        ));
+    }
+    main.push_str("}\n");
+    main.push_str(&role("local.l39"));
+    let (report, took) = run(&[("infra/main.tf", main)]);
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert_rest_scanned(&report);
+}
+
+#[test]
 fn module_sourcing_itself() {
     let main = format!(
         "variable \"subjects\" {{\n  default = [\"repo:acme/api:ref:refs/heads/main\"]\n}}\nmodule \"again\" {{\n  source   = \"./\"\n  subjects = var.subjects\n}}\n{}",

@@ -90,7 +90,27 @@ pub(crate) enum Tv {
     Obj(Vec<(String, Tv)>),
 }
 
+/// Most leaves one evaluated value may hold.
+const MAX_LEAVES: usize = 4096;
+
 impl Tv {
+    /// Whether the value holds more than [`MAX_LEAVES`] scalars.
+    fn too_big(&self) -> bool {
+        let mut count = 0usize;
+        let mut stack = vec![self];
+        while let Some(tv) = stack.pop() {
+            match tv {
+                Tv::Alts(v) => count += v.len().max(1),
+                Tv::List(items) => stack.extend(items),
+                Tv::Obj(entries) => stack.extend(entries.iter().map(|(_, v)| v)),
+            }
+            if count > MAX_LEAVES {
+                return true;
+            }
+        }
+        false
+    }
+
     fn flatten(self, out: &mut Vec<Val>) {
         match self {
             Tv::Alts(v) => {
@@ -249,6 +269,7 @@ impl Scope {
             steps: Cell::new(0),
             active: RefCell::new(Vec::new()),
             bound: RefCell::new(Vec::new()),
+            memo: RefCell::new(HashMap::new()),
         }
     }
 }
@@ -264,6 +285,9 @@ struct Ev<'a> {
     active: RefCell<Vec<(usize, String)>>,
     /// Variables bound by `for` expressions and directives.
     bound: RefCell<Vec<(String, Tv)>>,
+    /// Locals and variables already evaluated (outside any `for`): a local
+    /// used a hundred times is evaluated once.
+    memo: RefCell<HashMap<(usize, String), Tv>>,
 }
 
 impl Ev<'_> {
@@ -704,7 +728,11 @@ impl Ev<'_> {
         if self.active.borrow().contains(&key) {
             return self.hole(&format!("var.{name}"), used, fr.file);
         }
-        self.active.borrow_mut().push(key);
+        let memo = self.memo.borrow().get(&key).cloned();
+        if let Some(tv) = memo {
+            return annotate_use(tv, used, fr, format!("variable {name} used here"));
+        }
+        self.active.borrow_mut().push(key.clone());
         let mut out: Option<Tv> = None;
         for b in bindings {
             let tv = self.node(
@@ -715,22 +743,20 @@ impl Ev<'_> {
                 },
                 depth + 1,
             );
-            let tv = annotate(
-                tv,
-                &b.note,
-                Via {
-                    file: Some(fr.file),
-                    span: used,
-                    label: format!("variable {name} used here"),
-                },
-            );
+            let tv = name_origin(tv, &b.note);
             out = Some(match out {
                 Some(o) => o.union(tv),
                 None => tv,
             });
         }
         self.active.borrow_mut().pop();
-        out.unwrap_or_else(|| self.hole(&format!("var.{name}"), used, fr.file))
+        let Some(out) = out.filter(|o| !o.too_big()) else {
+            return self.hole(&format!("var.{name}"), used, fr.file);
+        };
+        if self.bound.borrow().is_empty() {
+            self.memo.borrow_mut().insert(key, out.clone());
+        }
+        annotate_use(out, used, fr, format!("variable {name} used here"))
     }
 
     fn local(&self, name: &str, used: Span, fr: Frame, depth: usize) -> Tv {
@@ -742,7 +768,11 @@ impl Ev<'_> {
         if self.active.borrow().contains(&key) {
             return self.hole(&format!("local.{name}"), used, fr.file);
         }
-        self.active.borrow_mut().push(key);
+        let memo = self.memo.borrow().get(&key).cloned();
+        if let Some(tv) = memo {
+            return annotate_use(tv, used, fr, format!("local.{name} used here"));
+        }
+        self.active.borrow_mut().push(key.clone());
         let tv = self.node(
             &b.node,
             Frame {
@@ -752,15 +782,14 @@ impl Ev<'_> {
             depth + 1,
         );
         self.active.borrow_mut().pop();
-        annotate(
-            tv,
-            &b.note,
-            Via {
-                file: Some(fr.file),
-                span: used,
-                label: format!("local.{name} used here"),
-            },
-        )
+        let tv = name_origin(tv, &b.note);
+        if tv.too_big() {
+            return self.hole(&format!("local.{name}"), used, fr.file);
+        }
+        if self.bound.borrow().is_empty() {
+            self.memo.borrow_mut().insert(key, tv.clone());
+        }
+        annotate_use(tv, used, fr, format!("local.{name} used here"))
     }
 
     /// An argument of a resource or data source of the module. An OIDC
@@ -1073,6 +1102,30 @@ impl Ev<'_> {
         }
         out
     }
+}
+
+/// Names the origin of every value of `tv` that has none named yet.
+fn name_origin(tv: Tv, note: &str) -> Tv {
+    tv.map_vals(&mut |mut v| {
+        let origin = v.origin.get_or_insert_with(Box::default);
+        if origin.note.is_empty() {
+            origin.note = note.to_owned();
+        }
+        v
+    })
+}
+
+/// Adds the use of a reference to the front of every value's chain.
+fn annotate_use(tv: Tv, used: Span, fr: Frame, label: String) -> Tv {
+    annotate(
+        tv,
+        "",
+        Via {
+            file: Some(fr.file),
+            span: used,
+            label,
+        },
+    )
 }
 
 /// Marks every value of `tv` as reached through `via`, and names its origin
