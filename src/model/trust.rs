@@ -141,7 +141,7 @@ impl<'a> Federated<'a> {
     }
 
     pub fn principal_location(&self) -> Location {
-        self.principal.value.at(self.file)
+        self.principal.value.used_at(self.file)
     }
 
     /// The condition key for `claim` of the effective issuer, lowercase.

@@ -69,6 +69,19 @@ impl Val {
         }
     }
 
+    /// Where the value is used: the first reference of its chain, or the
+    /// value itself when it is written literally. For findings about the
+    /// place of a value rather than its text (a principal).
+    pub fn used_at(&self, file: &SourceFile) -> Location {
+        match self.origin.as_ref().and_then(|o| o.via.first()) {
+            Some(v) => Location {
+                file: v.file.unwrap_or(file.id),
+                span: v.span,
+            },
+            None => self.at(file),
+        }
+    }
+
     /// The chain that led to the value, as related locations (use first).
     pub fn chain(&self, file: &SourceFile) -> Vec<(Location, String)> {
         self.origin
