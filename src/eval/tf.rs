@@ -223,6 +223,21 @@ impl Scope {
         (b.file == self.reading).then_some(&b.node)
     }
 
+    /// For a template reached by `templatefile()`: the blocks whose calls
+    /// reach it (`aws_iam_role.deploy`), for messages.
+    pub fn template_callers(&self) -> Option<String> {
+        let mut names: Vec<&str> = self
+            .vars
+            .as_deref()?
+            .iter()
+            .map(|b| b.note.as_str())
+            .filter(|n| !n.is_empty() && *n != "locals")
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        (!names.is_empty()).then(|| names.join(", "))
+    }
+
     /// Whether the module call `name` of this file's module has its code in
     /// the scan (then no built-in model stands in for it).
     pub fn call_on_disk(&self, name: &str) -> bool {
@@ -829,6 +844,9 @@ impl Ev<'_> {
         };
         let value = match attr {
             "url" if provider => url(),
+            "arn" if provider && address.starts_with("data.") && b.node.get("arn").is_some() => {
+                b.node.get("arn").map(|n| self.node(n, from, depth + 1))
+            }
             "arn" if provider && address.starts_with("data.") => url().map(|u| {
                 u.map_vals(&mut |mut v| {
                     v.text = format!(
@@ -1173,7 +1191,7 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
     let mut defaults: HashMap<(usize, String), Binding> = HashMap::new();
     let mut auto_vars: HashMap<(usize, String), Vec<Binding>> = HashMap::new();
     let mut other_vars: HashMap<(usize, String), Vec<Binding>> = HashMap::new();
-    let mut templatefiles: Vec<(usize, FileId, Node)> = Vec::new();
+    let mut templatefiles: Vec<(usize, FileId, Node, String)> = Vec::new();
     for f in files.iter().filter(|f| is_tf(f)) {
         let Some(&m) = module_of_dir.get(&dir_of(f)) else {
             continue;
@@ -1284,7 +1302,23 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
                 _ => {}
             }
         }
-        collect_templatefile_calls(root, m, f.id, &mut templatefiles, 0);
+        for e in root.entries().unwrap_or(&[]) {
+            // The block holding the call names the policy it renders.
+            let owner = match &e.value.kind {
+                NodeKind::Block(b) => {
+                    let labels: Vec<&str> = b.labels.iter().map(|l| l.text.as_str()).collect();
+                    match (e.key.text.as_str(), labels.as_slice()) {
+                        ("resource", [ty, name]) => format!("{ty}.{name}"),
+                        ("data", [ty, name]) => format!("data.{ty}.{name}"),
+                        ("module", [name]) => format!("module.{name}"),
+                        ("locals", []) => "locals".to_owned(),
+                        _ => String::new(),
+                    }
+                }
+                _ => String::new(),
+            };
+            collect_templatefile_calls(&e.value, m, f.id, &owner, &mut templatefiles, 0);
+        }
     }
     // Module calls whose code is in the scan: local sources, and downloaded
     // ones located by `.terraform/modules/modules.json`. The call's
@@ -1367,7 +1401,7 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
     // Templates reached by `templatefile(path, vars)`.
     let mut reached: HashMap<FileId, Vec<Binding>> = HashMap::new();
     let mut template_module: HashMap<FileId, usize> = HashMap::new();
-    for (m, file, call) in &templatefiles {
+    for (m, file, call, owner) in &templatefiles {
         let NodeKind::Call(c) = &call.kind else {
             continue;
         };
@@ -1418,7 +1452,7 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
                 module: *m,
                 file: *file,
                 node: vars,
-                note: String::new(),
+                note: owner.clone(),
             });
             template_module.entry(target.id).or_insert(*m);
         }
@@ -1460,7 +1494,8 @@ fn collect_templatefile_calls(
     node: &Node,
     module: usize,
     file: FileId,
-    out: &mut Vec<(usize, FileId, Node)>,
+    owner: &str,
+    out: &mut Vec<(usize, FileId, Node, String)>,
     depth: usize,
 ) {
     if depth > 64 || out.len() > 10_000 {
@@ -1469,10 +1504,10 @@ fn collect_templatefile_calls(
     if let NodeKind::Call(call) = &node.kind
         && call.name == "templatefile"
     {
-        out.push((module, file, node.clone()));
+        out.push((module, file, node.clone(), owner.to_owned()));
     }
     for child in node.children() {
-        collect_templatefile_calls(child, module, file, out, depth + 1);
+        collect_templatefile_calls(child, module, file, owner, out, depth + 1);
     }
 }
 

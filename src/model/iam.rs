@@ -92,9 +92,16 @@ impl Cx<'_> {
     /// A standalone policy file: a document, or CLI input/output that holds one.
     fn plain(&self, root: &Node, model: &mut IamModel) {
         if root.entry_ignore_case("Statement").is_some() {
+            // A template rendered by `templatefile()` for a role.
+            let owner = crate::eval::tf_scope()
+                .and_then(|s| s.template_callers())
+                .map(|callers| Owner {
+                    description: callers,
+                    span: root.span,
+                });
             model
                 .policies
-                .extend(Policy::from_document(root, None, None));
+                .extend(Policy::from_document(root, None, owner));
             return;
         }
         let role = root.get("Role").unwrap_or(root);
