@@ -95,3 +95,35 @@ fn suppressed_in_the_tfvars_file_and_fingerprints_survive_moves() {
         b.findings[0].place.start.line
     );
 }
+
+#[test]
+fn a_template_at_the_root_of_the_scan_gets_its_vars() {
+    let main = r#"resource "aws_iam_role" "deploy" {
+  name               = "deploy"
+  assume_role_policy = templatefile("${path.module}/templates/trust.json.tpl", { repo = "acme/*" })
+}
+"#;
+    let template = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+  "Principal": {"Federated": "arn:aws:iam::${account_id}:oidc-provider/token.actions.githubusercontent.com"},
+  "Action": "sts:AssumeRoleWithWebIdentity",
+  "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                "StringLike": {"token.actions.githubusercontent.com:sub": "repo:${repo}:ref:refs/heads/main"}}}]}"#;
+    let inputs: [(&str, &[u8]); 2] = [
+        ("./main.tf", main.as_bytes()),
+        ("./templates/trust.json.tpl", template.as_bytes()),
+    ];
+    let report = scan_in_memory(
+        &inputs,
+        &ScanOptions {
+            select: vec!["oidc".into()],
+            ..ScanOptions::default()
+        },
+    )
+    .expect("scan");
+    assert_eq!(report.findings.len(), 1, "{:#?}", report.findings);
+    let f = &report.findings[0];
+    assert_eq!(f.rule, "oidc-subject-any-repo");
+    assert_eq!(f.place.path, "./main.tf");
+    assert_eq!((f.place.start.line, f.place.start.column), (3, 89));
+    assert!(f.message.contains("aws_iam_role.deploy"), "{}", f.message);
+}

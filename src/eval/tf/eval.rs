@@ -351,7 +351,15 @@ impl Ev<'_> {
             ("var", [name, ..]) => (self.var(name, span, fr, depth), 1),
             ("local", [name, ..]) => (self.local(name, span, fr, depth), 1),
             ("path", ["module" | "root" | "cwd", ..]) => (
-                Tv::Alts(vec![self.lit(module.dir.to_string_lossy(), span, fr.file)]),
+                Tv::Alts(vec![self.lit(
+                    if module.dir.as_os_str().is_empty() {
+                        ".".into()
+                    } else {
+                        module.dir.to_string_lossy()
+                    },
+                    span,
+                    fr.file,
+                )]),
                 1,
             ),
             ("data", [ty, name, attr, ..]) => (

@@ -197,8 +197,7 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
         if child == call.caller {
             notices.push(Notice {
                 path: files
-                    .iter()
-                    .find(|f| f.id == call.file)
+                    .get(call.file)
                     .map_or_else(String::new, |f| f.display.clone()),
                 reason: format!(
                     "module \"{}\" sources its own directory: its inputs are not followed",
@@ -252,6 +251,11 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
 
     let ws = Arc::new(ws);
     // Templates reached by `templatefile(path, vars)`.
+    let by_path: HashMap<PathBuf, FileId> = files
+        .iter()
+        .filter(|f| crate::eval::template::is_template(&f.display))
+        .map(|f| (normalize(&f.path), f.id))
+        .collect();
     let mut reached: HashMap<FileId, Vec<Binding>> = HashMap::new();
     let mut template_module: HashMap<FileId, usize> = HashMap::new();
     for (m, file, call, owner) in &templatefiles {
@@ -290,10 +294,10 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
             } else {
                 normalize(&ws.modules[*m].dir.join(&path))
             };
-            let Some(target) = files.iter().find(|f| normalize(&f.path) == path) else {
+            let Some(&target) = by_path.get(&path) else {
                 continue;
             };
-            if target.id == *file {
+            if target == *file {
                 continue;
             }
             let vars = c
@@ -301,13 +305,13 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
                 .get(1)
                 .cloned()
                 .unwrap_or_else(|| Node::new(Span::default(), NodeKind::Map(Box::new([]))));
-            reached.entry(target.id).or_default().push(Binding {
+            reached.entry(target).or_default().push(Binding {
                 module: *m,
                 file: *file,
                 node: vars,
                 note: owner.clone(),
             });
-            template_module.entry(target.id).or_insert(*m);
+            template_module.entry(target).or_insert(*m);
         }
     }
     for f in files.iter_mut() {
@@ -384,7 +388,7 @@ fn check_locals(ws: &Workspace, files: &[SourceFile]) -> Vec<Notice> {
         let mut display = String::new();
         for (i, name) in names.iter().enumerate() {
             let b = &module.locals[*name];
-            let Some(file) = files.iter().find(|f| f.id == b.file) else {
+            let Some(file) = files.get(b.file).filter(|f| f.id == b.file) else {
                 continue;
             };
             if display.is_empty() {
