@@ -194,6 +194,9 @@ pub fn classify(display: &str, prefix: &str) -> (FileKind, Option<Syntax>) {
     if name.ends_with(".tfvars") {
         return (FileKind::Terraform, Some(Syntax::Hcl));
     }
+    if name.ends_with(".tfvars.json") {
+        return (FileKind::Terraform, Some(Syntax::Json));
+    }
     if crate::eval::template::is_template(name) {
         let syntax = crate::eval::template::syntax_of(name, prefix);
         return match sniff(prefix, syntax) {

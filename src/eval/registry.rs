@@ -12,6 +12,12 @@
 //!   over `repo:<github_organisation>/<repo>:*` for each of
 //!   `github_repositories` (an entry already holding `owner/` is taken as
 //!   is), StringEquals `aud` = `sts.amazonaws.com`.
+//! - terraform-aws-modules/iam `iam-assumable-role-with-oidc` (only with
+//!   `create_role = true`, its default being false): for each of
+//!   `provider_url` / `provider_urls` (scheme stripped), StringEquals `sub`
+//!   over `oidc_fully_qualified_subjects`, StringLike `sub` over
+//!   `oidc_subjects_with_wildcards`, StringEquals `aud` over
+//!   `oidc_fully_qualified_audiences`.
 //!
 //! To add a module: a [`Known`] entry and a function building its statement.
 
@@ -27,7 +33,7 @@ const GITHUB: &str = "token.actions.githubusercontent.com";
 struct Known {
     /// Matched against the call's `source` (registry address or git URL).
     source_markers: &'static [&'static str],
-    build: fn(&Call<'_>) -> Option<Statement>,
+    build: fn(&Call<'_>) -> Vec<Statement>,
 }
 
 const KNOWN: &[Known] = &[
@@ -38,6 +44,10 @@ const KNOWN: &[Known] = &[
     Known {
         source_markers: &["unfunco/oidc-github", "unfunco/terraform-aws-oidc-github"],
         build: unfunco_oidc_github,
+    },
+    Known {
+        source_markers: &["modules/iam-assumable-role-with-oidc"],
+        build: assumable_role_with_oidc,
     },
 ];
 
@@ -83,7 +93,10 @@ pub fn trust_policy(block: &Node, name: &str, name_span: Span) -> Option<Policy>
     {
         return None;
     }
-    let statement = (known.build)(&call)?;
+    let statements = (known.build)(&call);
+    if statements.is_empty() {
+        return None;
+    }
     Some(Policy {
         role: PolicyRole::Trust,
         span: block.span,
@@ -91,7 +104,7 @@ pub fn trust_policy(block: &Node, name: &str, name_span: Span) -> Option<Policy>
             description: format!("module.{name}"),
             span: name_span,
         }),
-        statements: vec![statement],
+        statements,
     })
 }
 
@@ -130,7 +143,7 @@ fn condition(operator: &str, span: Span, key: String, values: Vec<Val>) -> Condi
     }
 }
 
-fn github_oidc_role(call: &Call<'_>) -> Option<Statement> {
+fn github_oidc_role(call: &Call<'_>) -> Vec<Statement> {
     let issuer = call
         .single("provider_url")
         .map(|v| {
@@ -166,10 +179,10 @@ fn github_oidc_role(call: &Call<'_>) -> Option<Statement> {
             subjects,
         ));
     }
-    Some(statement(call, &issuer, conditions))
+    vec![statement(call, &issuer, conditions)]
 }
 
-fn unfunco_oidc_github(call: &Call<'_>) -> Option<Statement> {
+fn unfunco_oidc_github(call: &Call<'_>) -> Vec<Statement> {
     let organisation = call.single("github_organisation");
     let repositories = call.values("github_repositories").unwrap_or_default();
     let subjects: Vec<Val> = repositories
@@ -196,5 +209,45 @@ fn unfunco_oidc_github(call: &Call<'_>) -> Option<Statement> {
             subjects,
         ));
     }
-    Some(statement(call, GITHUB, conditions))
+    vec![statement(call, GITHUB, conditions)]
+}
+
+fn assumable_role_with_oidc(call: &Call<'_>) -> Vec<Statement> {
+    if call.single("create_role").is_none_or(|v| v.text != "true") {
+        return Vec::new();
+    }
+    let mut urls: Vec<String> = Vec::new();
+    for url in call
+        .values("provider_urls")
+        .unwrap_or_default()
+        .into_iter()
+        .chain(call.single("provider_url"))
+    {
+        let url = url.text.trim_start_matches("https://").to_owned();
+        if !url.is_empty() && !urls.contains(&url) {
+            urls.push(url);
+        }
+    }
+    let list = |name: &str| call.values(name).unwrap_or_default();
+    urls.iter()
+        .map(|url| {
+            let mut conditions = Vec::new();
+            for (arg, operator, claim) in [
+                ("oidc_fully_qualified_subjects", "StringEquals", "sub"),
+                ("oidc_subjects_with_wildcards", "StringLike", "sub"),
+                ("oidc_fully_qualified_audiences", "StringEquals", "aud"),
+            ] {
+                let values = list(arg);
+                if !values.is_empty() {
+                    conditions.push(condition(
+                        operator,
+                        call.key_span(arg),
+                        format!("{url}:{claim}"),
+                        values,
+                    ));
+                }
+            }
+            statement(call, url, conditions)
+        })
+        .collect()
 }

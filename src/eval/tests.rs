@@ -107,6 +107,7 @@ fn terraform_variables_tfvars_and_locals() {
         ),
         ("m/terraform.tfvars", "repo = \"web\"\n"),
         ("m/prod.tfvars", "org = \"acme-prod\"\n"),
+        ("m/x.auto.tfvars.json", "{\"branch\": \"main\"}"),
         (
             "other/variables.tf",
             "variable \"org\" {\n  default = \"elsewhere\"\n}\n",
@@ -205,10 +206,10 @@ fn circleci_issuer_with_an_unresolved_org_id() {
 fn registry_module_models() {
     let files = files(&[(
         "m/main.tf",
-        "module \"ci\" {\n  source   = \"terraform-aws-modules/iam/aws//modules/iam-github-oidc-role\"\n  subjects = [\"repo:acme/api:*\", \"acme/web:ref:refs/heads/main\"]\n}\nmodule \"u\" {\n  source = \"unfunco/oidc-github/aws\"\n  github_organisation = \"acme\"\n  github_repositories = [\"api\", \"other/web\"]\n}\n",
+        "module \"ci\" {\n  source   = \"terraform-aws-modules/iam/aws//modules/iam-github-oidc-role\"\n  subjects = [\"repo:acme/api:*\", \"acme/web:ref:refs/heads/main\"]\n}\nmodule \"u\" {\n  source = \"unfunco/oidc-github/aws\"\n  github_organisation = \"acme\"\n  github_repositories = [\"api\", \"other/web\"]\n}\nmodule \"irsa\" {\n  source = \"terraform-aws-modules/iam/aws//modules/iam-assumable-role-with-oidc\"\n  create_role = true\n  provider_url = \"https://token.actions.githubusercontent.com\"\n  oidc_subjects_with_wildcards = [\"repo:acme/*\"]\n}\nmodule \"off\" {\n  source = \"terraform-aws-modules/iam/aws//modules/iam-assumable-role-with-oidc\"\n  provider_url = \"token.actions.githubusercontent.com\"\n  oidc_subjects_with_wildcards = [\"repo:*\"]\n}\n",
     )]);
     let model = crate::model::iam::of(&files[0]);
-    assert_eq!(model.policies.len(), 2);
+    assert_eq!(model.policies.len(), 3);
     let subs = |i: usize| -> Vec<String> {
         model.policies[i].statements[0]
             .conditions
@@ -222,6 +223,12 @@ fn registry_module_models() {
         ["repo:acme/api:*", "repo:acme/web:ref:refs/heads/main"]
     );
     assert_eq!(subs(1), ["repo:acme/api:*", "repo:other/web:*"]);
+    // create_role defaults to false: the module "off" writes no role.
+    assert_eq!(subs(2), ["repo:acme/*"]);
+    assert_eq!(
+        model.policies[2].statements[0].conditions[0].operator.text,
+        "StringLike"
+    );
     let aud = &model.policies[0].statements[0].conditions[0];
     assert_eq!(aud.operator.text, "ForAllValues:StringEquals");
     assert_eq!(aud.values[0].text, "sts.amazonaws.com");

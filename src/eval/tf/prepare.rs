@@ -20,6 +20,10 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
     let mut module_of_dir: HashMap<PathBuf, usize> = HashMap::new();
     let dir_of = |f: &SourceFile| normalize(f.path.parent().unwrap_or(Path::new("")));
     let is_tf = |f: &SourceFile| f.kind == FileKind::Terraform && f.syntax == Some(Syntax::Hcl);
+    // `terraform.tfvars.json` and `*.auto.tfvars.json` set variables too.
+    let is_vars = |f: &SourceFile| {
+        is_tf(f) || (f.kind == FileKind::Terraform && f.display.ends_with(".tfvars.json"))
+    };
     for f in files.iter().filter(|f| is_tf(f)) {
         let dir = dir_of(f);
         if !module_of_dir.contains_key(&dir) {
@@ -45,7 +49,7 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
     let mut auto_vars: HashMap<(usize, String), Vec<Binding>> = HashMap::new();
     let mut other_vars: HashMap<(usize, String), Vec<Binding>> = HashMap::new();
     let mut templatefiles: Vec<(usize, FileId, Node, String)> = Vec::new();
-    for f in files.iter().filter(|f| is_tf(f)) {
+    for f in files.iter().filter(|f| is_vars(f)) {
         let Some(&m) = module_of_dir.get(&dir_of(f)) else {
             continue;
         };
@@ -53,7 +57,7 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
             continue;
         };
         let name = f.display.rsplit('/').next().unwrap_or("");
-        if name.ends_with(".tfvars") {
+        if name.ends_with(".tfvars") || name.ends_with(".tfvars.json") {
             if f.text.len() > MAX_TFVARS_BYTES {
                 notices.push(Notice {
                     path: f.display.clone(),
@@ -63,7 +67,9 @@ pub fn prepare(files: &mut [SourceFile]) -> Vec<Notice> {
                 });
                 continue;
             }
-            let auto = name == "terraform.tfvars" || name.ends_with(".auto.tfvars");
+            let auto = matches!(name, "terraform.tfvars" | "terraform.tfvars.json")
+                || name.ends_with(".auto.tfvars")
+                || name.ends_with(".auto.tfvars.json");
             for e in root.entries().unwrap_or(&[]) {
                 if matches!(e.value.kind, NodeKind::Block(_)) {
                     continue;
