@@ -59,6 +59,11 @@ impl Template {
             for allowed in p.get("AllowedValues").and_then(Node::items).unwrap_or(&[]) {
                 add(allowed, format!("allowed value of parameter {name}"));
             }
+            // An SSM parameter type's default is the parameter's name, not
+            // its value: the value stays unknown.
+            if ty.starts_with("AWS::SSM::Parameter::Value") {
+                values.clear();
+            }
             let list = ty.starts_with("List<") || ty == "CommaDelimitedList";
             params.insert(name, Param { values, list });
         }

@@ -152,7 +152,7 @@ fn terraform_origin_points_into_the_defining_file() {
 
 fn cfn(value: &str) -> Vec<String> {
     let text = format!(
-        "AWSTemplateFormatVersion: '2010-09-09'\nParameters:\n  Org:\n    Type: String\n    Default: acme\n    AllowedValues: [acme, other]\n  Repos:\n    Type: CommaDelimitedList\n    Default: 'api,web'\n  Open:\n    Type: String\nMappings:\n  M:\n    prod: {{Sub: 'repo:acme/api:environment:prod'}}\n    dev: {{Sub: 'repo:acme/*'}}\nResources: {{}}\nProbe: {value}\n"
+        "AWSTemplateFormatVersion: '2010-09-09'\nParameters:\n  Org:\n    Type: String\n    Default: acme\n    AllowedValues: [acme, other]\n  Repos:\n    Type: CommaDelimitedList\n    Default: 'api,web'\n  Open:\n    Type: String\n  Ssm:\n    Type: 'AWS::SSM::Parameter::Value<String>'\n    Default: /ci/repository\nMappings:\n  M:\n    prod: {{Sub: 'repo:acme/api:environment:prod'}}\n    dev: {{Sub: 'repo:acme/*'}}\nResources: {{}}\nProbe: {value}\n"
     );
     let file = load_str("template.yaml", &text);
     let node = file.roots()[0].get("Probe").expect("probe").clone();
@@ -177,6 +177,7 @@ fn cloudformation_intrinsics() {
         ["a-${Literal}-aws"]
     );
     assert_eq!(cfn("!Ref Open"), ["${Open}"]);
+    assert_eq!(cfn("!Sub 'repo:${Ssm}:*'"), ["repo:${Ssm}:*"]);
     assert_eq!(cfn("!Ref AWS::AccountId"), ["${AWS::AccountId}"]);
     assert_eq!(cfn("!Select [1, !Ref Repos]"), ["web"]);
     assert_eq!(cfn("!Select [0, !Split ['/', 'acme/api']]"), ["acme"]);
