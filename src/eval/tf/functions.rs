@@ -20,10 +20,18 @@ impl Ev<'_> {
                 _ => None,
             }
         };
+        // A function applied to text with holes: the holes must come out
+        // whole (an unknown value stays one unknown value), else the result
+        // is unknown.
         let map = |f: &dyn Fn(&str) -> String| -> Tv {
             match args.first() {
                 Some(tv) => tv.clone().map_vals(&mut |mut v| {
-                    v.text = f(&v.text);
+                    let out = f(&v.text);
+                    if holes(&v.text).all(|h| out.contains(h)) {
+                        v.text = out;
+                    } else {
+                        v.text = format!("${{{name}(...)}}");
+                    }
                     v
                 }),
                 None => hole(),
@@ -201,6 +209,18 @@ impl Ev<'_> {
             _ => hole(),
         }
     }
+}
+
+/// The `${...}` holes of a text.
+fn holes(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let start = rest.find("${")?;
+        let end = rest[start..].find('}')? + start + 1;
+        let hole = &rest[start..end];
+        rest = &rest[end..];
+        Some(hole)
+    })
 }
 
 impl Ev<'_> {
