@@ -108,6 +108,26 @@ impl Val {
     }
 }
 
+/// A finding made from an evaluated value: the message names what made the
+/// value ("default of parameter Repository") and the chain from the use to
+/// the decisive literal becomes related locations. Unchanged for a literal.
+pub fn explain(
+    finding: crate::finding::Finding,
+    value: &Val,
+    file: &SourceFile,
+) -> crate::finding::Finding {
+    let mut finding = finding;
+    if let Some(note) = value.note() {
+        finding.message = format!("{} (value from {note})", finding.message);
+    }
+    for (location, label) in value.chain(file) {
+        if location != finding.location {
+            finding = finding.related(location, label);
+        }
+    }
+    finding
+}
+
 /// A mapping key as a value: evaluated when it is a Terraform template
 /// (`"${aws_iam_openid_connect_provider.gh.url}:sub" = ...`).
 pub fn key(key: &Key) -> Val {

@@ -49,14 +49,16 @@ impl Rule for PassRoleWildcard {
     fn check_file(&self, _cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
         for statement in identity_statements(file) {
             for action in passrole_grants(statement) {
-                out.push(
+                out.push(crate::model::value::explain(
                     Finding::new(
                         PASSROLE_WILDCARD,
                         action.at(file),
                         format!("\"{}\" on every role with no iam:PassedToService condition lets this principal hand any role, admin ones included, to a service it controls", action.text),
                     )
                     .help("list the role ARNs it may pass and add \"StringEquals\": {\"iam:PassedToService\": \"ecs-tasks.amazonaws.com\"}"),
-                );
+                    action,
+                    file,
+                ));
             }
         }
     }
@@ -99,8 +101,12 @@ impl Rule for WildcardAction {
                         None,
                     )
                 };
-                let mut finding = Finding::new(WILDCARD_ACTION, action.at(file), message)
-                    .help("list the actions the pipeline needs");
+                let mut finding = crate::model::value::explain(
+                    Finding::new(WILDCARD_ACTION, action.at(file), message)
+                        .help("list the actions the pipeline needs"),
+                    action,
+                    file,
+                );
                 if let Some(severity) = severity {
                     finding = finding.severity(severity);
                 }

@@ -19,20 +19,9 @@ fn with_context(finding: Finding, f: &Federated<'_>) -> Finding {
     finding
 }
 
-/// A finding on an evaluated value: the message names what made it so
-/// ("default of parameter Repository") and the chain from the use to the
-/// decisive literal becomes related locations.
+/// A finding on an evaluated value (see [`crate::model::value::explain`]).
 fn evaluated(finding: Finding, value: &crate::model::value::Val, f: &Federated<'_>) -> Finding {
-    let mut finding = finding;
-    if let Some(note) = value.note() {
-        finding.message = format!("{} (value from {note})", finding.message);
-    }
-    for (location, label) in value.chain(f.file) {
-        if location != finding.location {
-            finding = finding.related(location, label);
-        }
-    }
-    finding
+    crate::model::value::explain(finding, value, f.file)
 }
 
 /// "role X" / "this role", for messages.

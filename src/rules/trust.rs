@@ -53,14 +53,16 @@ impl Rule for PrincipalPublic {
                     || (principal.kind == PrincipalKind::Aws
                         && (text == "*" || text == "arn:aws:iam::*:root"));
                 if public {
-                    out.push(
+                    out.push(crate::model::value::explain(
                         Finding::new(
                             PRINCIPAL_PUBLIC,
                             principal.value.at(file),
                             format!("principal \"{text}\" lets any AWS account in the world assume this role"),
                         )
                         .help("name the accounts or roles that may assume it, or add an aws:PrincipalOrgID / sts:ExternalId condition"),
-                    );
+                        &principal.value,
+                        file,
+                    ));
                 }
             }
         }
@@ -131,14 +133,16 @@ impl Rule for ExternalAccountNoExternalId {
                 if own.iter().any(|o| o == account) {
                     continue;
                 }
-                out.push(
+                out.push(crate::model::value::explain(
                     Finding::new(
                         EXTERNAL_ACCOUNT,
                         principal.value.at(file),
                         format!("account {account} is not one of yours and may assume this role without an sts:ExternalId, MFA or organization condition"),
                     )
                     .help("add \"StringEquals\": {\"sts:ExternalId\": \"<agreed id>\"} (or list the account under accounts.own if it is yours)"),
-                );
+                    &principal.value,
+                    file,
+                ));
             }
         }
     }
