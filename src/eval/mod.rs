@@ -55,14 +55,24 @@ thread_local! {
 /// Runs `f` (a model extraction) with `file`'s values evaluated in its
 /// scope.
 pub fn within<R>(file: &SourceFile, f: impl FnOnce() -> R) -> R {
-    let scope = scope_of(file);
-    if scope.is_none() {
-        return f();
+    // Always replaced (by nothing for a file without a scope), so that a
+    // model read while another file's is being extracted is read in its own.
+    let _restore = enter(scope_of(file));
+    f()
+}
+
+/// Puts the scope back as it was when dropped, even when unwinding.
+struct Restore(Option<Scope>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        SCOPE.with(|s| *s.borrow_mut() = previous);
     }
-    let previous = SCOPE.with(|s| s.replace(scope));
-    let out = f();
-    SCOPE.with(|s| *s.borrow_mut() = previous);
-    out
+}
+
+fn enter(scope: Option<Scope>) -> Restore {
+    Restore(SCOPE.with(|s| s.replace(scope)))
 }
 
 /// The scope of a file: its own template for CloudFormation, the one the
@@ -114,10 +124,8 @@ pub fn with_each<R>(block: &Node, f: impl FnOnce() -> R) -> R {
     let Some(scope) = tf_scope().and_then(|s| s.with_each(block)) else {
         return f();
     };
-    let previous = SCOPE.with(|s| s.replace(Some(Scope::Tf(scope))));
-    let out = f();
-    SCOPE.with(|s| *s.borrow_mut() = previous);
-    out
+    let _restore = enter(Some(Scope::Tf(scope)));
+    f()
 }
 
 /// The Terraform scope of the file being read, if any.
