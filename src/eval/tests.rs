@@ -237,3 +237,16 @@ fn registry_module_models() {
     let first = &model.policies[0].statements[0].conditions[1].values[0];
     assert_eq!(files[0].slice(first.span), "\"repo:acme/api:*\"");
 }
+
+#[test]
+fn a_key_takes_its_known_alternative() {
+    // `try(each.value.url, "token...")` as a condition key: the known
+    // alternative names the claim.
+    let files = files(&[(
+        "m/main.tf",
+        "data \"aws_iam_policy_document\" \"t\" {\n  statement {\n    actions = [\"sts:AssumeRoleWithWebIdentity\"]\n    principals {\n      type        = \"Federated\"\n      identifiers = [\"arn:aws:iam::${local.account}:oidc-provider/token.actions.githubusercontent.com\"]\n    }\n    condition {\n      test     = \"StringLike\"\n      variable = \"${try(each.value.url, \"token.actions.githubusercontent.com\")}:sub\"\n      values   = [\"repo:acme/*\"]\n    }\n  }\n}\n",
+    )]);
+    let model = crate::model::iam::of(&files[0]);
+    let key = &model.policies[0].statements[0].conditions[0].key;
+    assert_eq!(key.text, "token.actions.githubusercontent.com:sub");
+}

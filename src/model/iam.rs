@@ -399,7 +399,7 @@ fn tf_statement(span: Span, body: &[crate::syntax::Entry]) -> Statement {
         .flat_map(|(span, body)| {
             let get = |k: &str| body.iter().find(|e| e.key.text == k);
             let test = get("test").and_then(|e| value(&e.value).map(|v| (v, e.value.span)));
-            let variable = get("variable").and_then(|e| value(&e.value));
+            let variable = get("variable").and_then(|e| super::value::name_value(&e.value));
             match (test, variable) {
                 (Some((test, test_span)), Some(key)) => Some(Condition {
                     operator: Operator::parse(&test.text, test_span),

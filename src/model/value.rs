@@ -159,6 +159,22 @@ pub fn values(node: &Node) -> Vec<Val> {
     }
 }
 
+/// The value of a node that names something (a condition key): a key has
+/// one value, so the first alternative fully known is taken, else the first.
+pub fn name_value(node: &Node) -> Option<Val> {
+    known_first(alternatives(node))
+}
+
+/// The first alternative without holes, else the first.
+pub fn known_first(alternatives: Vec<Val>) -> Option<Val> {
+    let known = alternatives.iter().position(|v| !v.is_dynamic());
+    let mut alternatives = alternatives;
+    match known {
+        Some(i) => Some(alternatives.swap_remove(i)),
+        None => alternatives.into_iter().next(),
+    }
+}
+
 /// The single value of a node (the first alternative).
 pub fn value(node: &Node) -> Option<Val> {
     alternatives(node).into_iter().next()

@@ -214,7 +214,7 @@ impl Scope {
     /// A mapping key written as a template.
     pub fn key(&self, key: &Key) -> Option<Val> {
         let node = Node::new(key.span, NodeKind::Str(key.text.clone()));
-        self.alternatives(&node)?.into_iter().next()
+        crate::model::value::known_first(self.alternatives(&node)?)
     }
 
     /// The expression of `local.NAME` when it is declared in the file being
