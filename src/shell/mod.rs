@@ -24,7 +24,7 @@ pub mod guard;
 pub mod lex;
 pub mod parse;
 
-pub use guard::{ItemScan, Unguarded, scan_item};
+pub use guard::{Dialect, Direct, Hit, ItemScan, Resolve, Step, Unguarded, scan_item, scan_with};
 pub use parse::{AndOr, Command, List, Pipeline, Simple, Word, parse, simples};
 
 use std::ops::Range;
