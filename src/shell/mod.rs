@@ -20,6 +20,7 @@
 //! simple command instead of an error.
 
 pub mod commands;
+pub mod follow;
 pub mod guard;
 pub mod lex;
 pub mod parse;
