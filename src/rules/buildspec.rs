@@ -4,7 +4,7 @@
 //! downloaded scripts piped into a shell.
 
 use super::{Context, Rule};
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use crate::model::buildspec::{self, Buildspec, Command, PHASES, Phase, TOP_LEVEL_KEYS};
 use crate::model::codebuild::{self, SpecSource};
 use crate::shell::follow::Workspace;
@@ -219,6 +219,21 @@ impl Rule for Invalid {
         }
         if file.kind == FileKind::Buildspec
             && buildspec::of(file).is_none()
+            && file.parse_error.is_none()
+            && file
+                .roots()
+                .first()
+                .is_none_or(|root| matches!(root.kind, NodeKind::Null))
+        {
+            // CodeBuild: "YAML_FILE_ERROR: ... buildspec is empty" (or has
+            // no document at all).
+            out.push(Finding::new(
+                ID_INVALID,
+                file.at(crate::syntax::Span::new(0, 0)),
+                "buildspec is empty: CodeBuild rejects it; write a mapping with version and phases",
+            ));
+        } else if file.kind == FileKind::Buildspec
+            && buildspec::of(file).is_none()
             && let Some(root) = file.roots().first()
             && !matches!(root.kind, NodeKind::Null)
         {
@@ -262,18 +277,15 @@ fn invalid(file: &SourceFile, spec: &Buildspec, out: &mut Vec<Finding>) {
     }
     for e in root.entries().unwrap_or(&[]) {
         if !TOP_LEVEL_KEYS.contains(&e.key.text.as_str()) {
-            out.push(
-                Finding::new(
-                    ID_INVALID,
-                    file.at(e.key.span),
-                    format!(
-                        "unknown top-level key \"{}\": CodeBuild ignores it; expected one of {}",
-                        e.key.text,
-                        TOP_LEVEL_KEYS.join(", ")
-                    ),
-                )
-                .severity(Severity::Low),
-            );
+            out.push(Finding::new(
+                ID_INVALID,
+                file.at(e.key.span),
+                format!(
+                    "unknown top-level key \"{}\": CodeBuild ignores it; expected one of {}",
+                    e.key.text,
+                    TOP_LEVEL_KEYS.join(", ")
+                ),
+            ));
         }
     }
     let Some(phases) = root.get("phases") else {

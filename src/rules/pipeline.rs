@@ -3,7 +3,7 @@
 //! a deploy action needs that its build never packages.
 
 use super::{Context, Rule};
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use crate::model::fields::is_prod;
 use crate::model::pipeline::{self, Action, Pipeline, Stage};
 use crate::model::value::Val;
@@ -101,7 +101,9 @@ impl Rule for ArtifactStoreDefaultKey {
                     .region
                     .as_ref()
                     .map_or(String::new(), |r| format!(" ({})", r.text));
-                let mut finding = Finding::new(
+                // One severity for the rule (GitHub reads it from the rule):
+                // the cross-account/region case says so in its message.
+                out.push(Finding::new(
                     "pipeline-artifact-store-default-key",
                     file.at(store.span),
                     match crossing {
@@ -112,11 +114,7 @@ impl Rule for ArtifactStoreDefaultKey {
                             "artifact store{region} has no encryptionKey: artifacts use the AWS-managed S3 key; set a customer-managed KMS key"
                         ),
                     },
-                );
-                if crossing.is_some() {
-                    finding = finding.severity(Severity::High);
-                }
-                out.push(finding);
+                ));
             }
         }
     }
