@@ -310,6 +310,16 @@ fn required_string(
             file.at(entry.value.span),
             format!("\"{field}\" is empty"),
         )),
+        Some(s) if matches!(field, "imageUri" | "ImageURI") && digest_problem(s).is_some() => {
+            out.push(Finding::new(
+                rule,
+                file.at(entry.value.span),
+                format!(
+                    "\"{field}\" \"{s}\" has {}: write @sha256: followed by the 64 hex digits of the image digest, or a tag",
+                    digest_problem(s).unwrap_or_default()
+                ),
+            ))
+        }
         Some(s) if has_shell_variable(s) => out.push(Finding::new(
             rule,
             file.at(entry.value.span),
@@ -525,7 +535,16 @@ const ID_TAG: &str = "image-tag-mutable";
 
 impl Rule for ImageTagMutable {
     fn check_file(&self, _cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
+        // The shape rules report malformed digests in imagedefinitions and
+        // imageDetail files: one finding per defect.
+        let shaped = matches!(
+            file.kind,
+            FileKind::ImageDefinitions | FileKind::ImageDetail
+        );
         let mut check = |image: &Val| {
+            if shaped && digest_problem(&image.text).is_some() {
+                return;
+            }
             if let Some(why) = mutable_image(&image.text) {
                 out.push(Finding::new(
                     ID_TAG,
@@ -567,14 +586,54 @@ impl Rule for ImageTagMutable {
     }
 }
 
-/// Why an image reference is mutable, if it is: `:latest`, or no tag or
-/// digest at all. Values with unknown parts are only judged by a literal
-/// `:latest`.
-pub fn mutable_image(image: &str) -> Option<&'static str> {
-    let image = image.trim();
-    if image.is_empty() || image.contains('<') || image.contains("%s") || image.contains('@') {
+/// What is wrong with the digest of an image reference (`name@sha256:...`):
+/// a digest is an algorithm and its hex digits, `sha256:` + 64 (or `sha512:`
+/// + 128). `None` when there is no digest, it is well formed, or part of it
+/// is filled in later (`$DIGEST`, `<...>`, `${...}`).
+pub fn digest_problem(image: &str) -> Option<String> {
+    let (_, digest) = image.trim().rsplit_once('@')?;
+    if digest.contains(['$', '<', '{', '%']) {
         return None;
     }
+    let hex = |h: &str, n: usize| {
+        h.len() == n
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    match digest.split_once(':') {
+        Some(("sha256", h)) if hex(h, 64) => None,
+        Some(("sha512", h)) if hex(h, 128) => None,
+        Some(("sha256", h)) if h.bytes().all(|b| b.is_ascii_hexdigit()) && !h.is_empty() => {
+            Some(format!("a digest of {} hex digits instead of 64", h.len()))
+        }
+        _ => Some(format!("a malformed digest \"{digest}\"")),
+    }
+}
+
+/// Why an image reference is mutable, if it is: `:latest`, or no tag or
+/// digest at all. Values with unknown parts are only judged by a literal
+/// `:latest`. A malformed digest pins nothing: the reference is judged
+/// without it.
+pub fn mutable_image(image: &str) -> Option<&'static str> {
+    let image = image.trim();
+    if image.is_empty() || image.contains('<') || image.contains("%s") {
+        return None;
+    }
+    let image = match image.rsplit_once('@') {
+        Some(_) if digest_problem(image).is_none() => return None,
+        Some((name, _)) => {
+            let last = name.rsplit('/').next().unwrap_or(name);
+            return match last.rsplit_once(':') {
+                Some((_, "latest")) => {
+                    Some("uses the mutable \"latest\" tag and a malformed digest")
+                }
+                Some(_) => None,
+                None if name.contains('$') => None,
+                None => Some("has a malformed digest and no tag, so it means \"latest\""),
+            };
+        }
+        None => image,
+    };
     let last = image.rsplit('/').next().unwrap_or(image);
     match last.rsplit_once(':') {
         Some((_, "latest")) => Some("uses the mutable \"latest\" tag"),
@@ -586,7 +645,7 @@ pub fn mutable_image(image: &str) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
-    use super::mutable_image;
+    use super::{digest_problem, mutable_image};
 
     #[test]
     fn mutable_images() {
@@ -595,7 +654,22 @@ mod tests {
         assert!(mutable_image("localhost:5000/web").is_some());
         assert!(mutable_image("${Repo}:latest").is_some());
         assert!(mutable_image("localhost:5000/web:1.2").is_none());
-        assert!(mutable_image("web@sha256:abc").is_none());
+        assert!(mutable_image("web@sha256:abc").is_some());
+        assert!(mutable_image("web@sha256:latest").is_some());
+        assert!(mutable_image("web:1.2@sha256:abc").is_none());
+        assert!(mutable_image("web:latest@sha256:abc").is_some());
+        let digest = "a".repeat(64);
+        assert!(mutable_image(&format!("web@sha256:{digest}")).is_none());
+        assert!(mutable_image("web@$DIGEST").is_none());
+        assert_eq!(digest_problem(&format!("web@sha256:{digest}")), None);
+        assert_eq!(digest_problem("web:1"), None);
+        assert_eq!(
+            digest_problem("web@sha256:abc1").as_deref(),
+            Some("a digest of 4 hex digits instead of 64")
+        );
+        assert!(digest_problem("web@sha256:latest").is_some());
+        assert!(digest_problem(&format!("web@sha256:{}", "A".repeat(64))).is_some());
+        assert!(digest_problem("web@${Digest}").is_none());
         assert!(mutable_image("<IMAGE1_NAME>").is_none());
         assert!(mutable_image("${Repo}:${Tag}").is_none());
         assert!(mutable_image("${ImageUri}").is_none());
