@@ -474,6 +474,108 @@ impl Rule for AppSpecInvalid {
                 ),
             ),
         }
+        let platform = spec.platform.as_str();
+        for t in &spec.unknown_types {
+            report(
+                t.span,
+                format!(
+                    "resource type \"{}\" is not one CodeDeploy deploys: use AWS::ECS::Service (ECS) or AWS::Lambda::Function (Lambda)",
+                    t.text
+                ),
+            );
+        }
+        for t in &spec.lambda_targets {
+            if let Some(ty) =
+                t.ty.as_ref()
+                    .filter(|ty| !ty.is_dynamic() && ty.text != "AWS::Lambda::Function")
+            {
+                report(
+                    ty.span,
+                    format!(
+                        "Lambda resource \"{}\" has type \"{}\": a Lambda appspec deploys AWS::Lambda::Function",
+                        t.key, ty.text
+                    ),
+                );
+            } else if t.ty.is_none() {
+                report(
+                    t.span,
+                    format!(
+                        "Lambda resource \"{}\" has no Type: set Type: AWS::Lambda::Function",
+                        t.key
+                    ),
+                );
+            }
+            if !t.missing.is_empty() {
+                report(
+                    t.properties.unwrap_or(t.span),
+                    format!(
+                        "Lambda resource \"{}\" has no {}: a Lambda appspec needs Name, Alias, CurrentVersion and TargetVersion",
+                        t.key,
+                        t.missing.join(", ")
+                    ),
+                );
+            }
+        }
+        for extra in spec.ecs_targets.iter().skip(1) {
+            report(
+                extra.span,
+                "ECS appspec has a second TargetService: CodeDeploy deploys exactly one ECS service per appspec".into(),
+            );
+        }
+        for t in &spec.ecs_targets {
+            if let Some(ty) =
+                t.ty.as_ref()
+                    .filter(|ty| !ty.is_dynamic() && ty.text != "AWS::ECS::Service")
+            {
+                report(
+                    ty.span,
+                    format!(
+                        "ECS TargetService has type \"{}\": an ECS appspec deploys AWS::ECS::Service",
+                        ty.text
+                    ),
+                );
+            }
+            if let Some(port) = t.container_port.as_ref().filter(|p| !p.is_dynamic())
+                && !port
+                    .text
+                    .trim()
+                    .parse::<u32>()
+                    .is_ok_and(|n| (1..=65535).contains(&n))
+            {
+                report(
+                    port.span,
+                    format!(
+                        "ECS ContainerPort \"{}\" is not a port number: write the container's port as an integer",
+                        port.text
+                    ),
+                );
+            }
+            if let Some(awsvpc) = t.awsvpc {
+                match t.subnets {
+                    None => report(
+                        awsvpc,
+                        "ECS AwsvpcConfiguration has no Subnets: list the subnets the tasks run in".into(),
+                    ),
+                    Some((span, Some(0))) => report(
+                        span,
+                        "ECS AwsvpcConfiguration Subnets is empty: list the subnets the tasks run in".into(),
+                    ),
+                    _ => {}
+                }
+            }
+            if let Some(ip) = t.assign_public_ip.as_ref().filter(|v| !v.is_dynamic())
+                && ip.text != "ENABLED"
+                && ip.text != "DISABLED"
+            {
+                report(
+                    ip.span,
+                    format!(
+                        "ECS AssignPublicIp \"{}\" is not ENABLED or DISABLED",
+                        ip.text
+                    ),
+                );
+            }
+        }
         for t in &spec.ecs_targets {
             let at = t.properties.unwrap_or(t.span);
             if t.task_definition.is_none() {
@@ -513,6 +615,14 @@ impl Rule for AppSpecInvalid {
                         ),
                     );
                 }
+            } else if known(valid) && hook.empty && spec.platform != Platform::Ec2 {
+                report(
+                    hook.span,
+                    format!(
+                        "{platform} hook \"{}\" has no value: name the Lambda function it runs, or remove the hook",
+                        hook.name
+                    ),
+                );
             } else if !known(valid) {
                 report(
                     hook.span,
