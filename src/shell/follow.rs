@@ -23,6 +23,9 @@ pub const MAX_DEPTH: usize = 6;
 const MAX_LINES: usize = 2_000;
 /// Variable expansion rounds.
 const MAX_EXPANSION: usize = 16;
+/// Recipe lines and scripts analysed for one buildspec command, all levels
+/// together: fan-out (`$(MAKE) a b c` in every target) stays linear.
+const MAX_WORK: usize = 5_000;
 
 /// True for a file whose text a command may run: Makefiles and scripts
 /// (by name or shebang), and Python files that run commands or use the AWS
@@ -113,6 +116,7 @@ impl<'a> Workspace<'a> {
             chain: Vec::new(),
             skip_direct,
             vars: HashMap::new(),
+            budget: std::rc::Rc::new(std::cell::Cell::new(MAX_WORK)),
         }
     }
 }
@@ -128,6 +132,8 @@ pub struct Follower<'a> {
     skip_direct: bool,
     /// Make variables in force (inside recipes).
     vars: HashMap<String, String>,
+    /// Work left for the current buildspec command.
+    budget: std::rc::Rc<std::cell::Cell<usize>>,
 }
 
 impl Resolve for Follower<'_> {
@@ -139,7 +145,10 @@ impl Resolve for Follower<'_> {
                 by_name: false,
             });
         }
-        if self.depth >= MAX_DEPTH {
+        if self.depth == 0 {
+            self.budget.set(MAX_WORK);
+        }
+        if self.depth >= MAX_DEPTH || !self.spend() {
             return None;
         }
         let words: Vec<String> = argv(s).iter().map(|a| a.text()).collect();
@@ -176,6 +185,13 @@ impl Resolve for Follower<'_> {
 }
 
 impl<'a> Follower<'a> {
+    /// Takes one unit of work; false when none is left.
+    fn spend(&self) -> bool {
+        let left = self.budget.get();
+        self.budget.set(left.saturating_sub(1));
+        left > 0
+    }
+
     fn child(&self, dir: String, link: String, vars: HashMap<String, String>) -> Follower<'a> {
         let mut chain = self.chain.clone();
         chain.push(link);
@@ -186,6 +202,7 @@ impl<'a> Follower<'a> {
             chain,
             skip_direct: false,
             vars,
+            budget: self.budget.clone(),
         }
     }
 
@@ -292,6 +309,14 @@ impl<'a> Follower<'a> {
                     ..h
                 });
         };
+        // Reading a Makefile costs work in proportion to its size.
+        let cost = file.text.len() / 2048;
+        let left = self.budget.get();
+        if left < cost {
+            self.budget.set(0);
+            return None;
+        }
+        self.budget.set(left - cost);
         let mut visited = Vec::new();
         let mut mk = Makefile::default();
         read_makefile(self.ws, file, &base_dir, &mut mk, &mut visited, 0);
@@ -321,6 +346,9 @@ impl<'a> Follower<'a> {
                 let key = format!("{}:{target}", normalize(&file.display));
                 if self.chain.contains(&key) {
                     continue;
+                }
+                if !self.spend() {
+                    return None;
                 }
                 let text = mk.expand(&line.text, &target, 0);
                 let child = self.child(base_dir.clone(), key, mk.vars.clone());
@@ -424,7 +452,15 @@ struct Makefile {
     vars: HashMap<String, String>,
     rules: HashMap<String, Rule>,
     default: Option<String>,
+    /// Variable references expanded so far: `A = $(A)$(A)` must not take
+    /// exponential time.
+    expanded: std::cell::Cell<usize>,
 }
+
+/// Variable references one Makefile may expand in all.
+const MAX_REFERENCES: usize = 20_000;
+/// The longest expanded text.
+const MAX_EXPANDED_LEN: usize = 64 * 1024;
 
 fn read_makefile(
     ws: &Workspace<'_>,
@@ -672,8 +708,14 @@ impl Makefile {
                         break;
                     };
                     let name = &after[1..end];
+                    let spent = self.expanded.get();
                     match self.vars.get(name) {
-                        Some(v) if name == "MAKE" || !name.contains(' ') => {
+                        Some(v)
+                            if !name.contains(' ')
+                                && spent < MAX_REFERENCES
+                                && out.len() < MAX_EXPANDED_LEN =>
+                        {
+                            self.expanded.set(spent + 1);
                             out.push_str(&self.expand(v, target, depth + 1));
                         }
                         _ => out.push_str(&rest[at..at + 1 + end + 1]),
@@ -917,6 +959,56 @@ mod tests {
         // A script in the scan that does not publish is not judged by name.
         let fs = files(&[("deploy.sh", "#!/bin/sh\necho nothing to deploy\n")]);
         assert!(hit(&fs, "./deploy.sh").is_none());
+    }
+
+    #[test]
+    fn random_makefiles_and_scripts_never_panic() {
+        let alphabet: Vec<char> =
+            "x:=?+$(){}@-\t\n \\#.%|;'\"[]é∑ include define endef docker push subprocess.run boto3 .update_service( make $(MAKE) ./s.sh"
+                .chars()
+                .collect();
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..1500 {
+            let mut text = String::new();
+            for _ in 0..(state % 80) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push(alphabet[(state % alphabet.len() as u64) as usize]);
+            }
+            let fs = files(&[
+                ("Makefile", &text),
+                ("s.sh", &text),
+                ("p.py", &text),
+                ("x.mk", &text),
+            ]);
+            for cmd in ["make x", "make", "./s.sh", "python3 p.py", "make -f x.mk x"] {
+                let _ = hit(&fs, cmd);
+            }
+        }
+    }
+
+    #[test]
+    fn fan_out_is_bounded() {
+        let mut mk = String::new();
+        for i in 0..40 {
+            mk.push_str(&format!("t{i}:\n"));
+            for j in 0..40 {
+                mk.push_str(&format!("\t$(MAKE) t{j}\n"));
+            }
+        }
+        let fs = files(&[("Makefile", &mk)]);
+        let started = std::time::Instant::now();
+        assert_eq!(hit(&fs, "make t0"), None);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    #[test]
+    fn self_doubling_variables_end() {
+        let mk =
+            "A = x\nB = $(A)$(A)\nC = $(B)$(B)\nD = $(C)$(C)$(D)$(D)\nall:\n\techo $(D)$(D)$(D)\n";
+        let fs = files(&[("Makefile", mk)]);
+        assert_eq!(hit(&fs, "make all"), None);
     }
 
     #[test]

@@ -380,6 +380,10 @@ mod tests {
             "bash -c 'if [ \"$CODEBUILD_BUILD_SUCCEEDING\" = 0 ]; then exit 1; fi' || exit 1\ndocker push x",
             "bash -c '[ \"$CODEBUILD_BUILD_SUCCEEDING\" = 1 ] || exit 1; docker push x'",
             "sh -c '[ \"$CODEBUILD_BUILD_SUCCEEDING\" = 1 ]' && docker push x",
+            // The form of a widely copied AWS workshop: the body's operands
+            // are padded with `/`.
+            "set -e\nbash -c \"if [ /\"$CODEBUILD_BUILD_SUCCEEDING/\" == /\"0/\" ]; then exit 1; fi\"\ndocker push x",
+            "bash -c \"if [ /\"$CODEBUILD_BUILD_SUCCEEDING/\" == /\"0/\" ]; then exit 1; fi\" || exit 1; docker push x",
         ] {
             assert_eq!(labels(src), Vec::<String>::new(), "{src}");
         }
