@@ -697,9 +697,9 @@ impl Rule for ImageTagMutable {
 }
 
 /// What is wrong with the digest of an image reference (`name@sha256:...`):
-/// a digest is an algorithm and its hex digits, `sha256:` + 64 (or `sha512:`
-/// + 128). `None` when there is no digest, it is well formed, or part of it
-/// is filled in later (`$DIGEST`, `<...>`, `${...}`).
+/// a digest is an algorithm and its hex digits, `sha256:` and 64 of them (or
+/// `sha512:` and 128). `None` when there is no digest, it is well formed, or
+/// part of it is filled in later (`$DIGEST`, `<...>`, `${...}`).
 pub fn digest_problem(image: &str) -> Option<String> {
     let (_, digest) = image.trim().rsplit_once('@')?;
     if digest.contains(['$', '<', '{', '%']) {

@@ -164,9 +164,8 @@ impl Resolve for Follower<'_> {
                 .find(|w| !w.starts_with('-') || *w == "-")
                 .filter(|w| *w != "-")?,
             b if b.starts_with("python") => {
-                let mut it = words.iter().skip(1);
                 let mut found = None;
-                while let Some(w) = it.next() {
+                for w in words.iter().skip(1) {
                     if w == "-m" || w == "-c" {
                         return None;
                     }
@@ -215,6 +214,13 @@ impl<'a> Follower<'a> {
         if self.chain.contains(&key) {
             return None;
         }
+        let cost = file.text.len() / 2048;
+        let left = self.budget.get();
+        if left < cost {
+            self.budget.set(0);
+            return None;
+        }
+        self.budget.set(left - cost);
         let child = self.child(self.dir.clone(), key, HashMap::new());
         let lower = file.display.to_ascii_lowercase();
         let python = lower.ends_with(".py") || file.text.starts_with("#!/usr/bin/env python");
