@@ -157,6 +157,23 @@ impl Resolve for Follower<'_> {
         if matches!(base, "make" | "gmake" | "$(MAKE)" | "${MAKE}") {
             return self.make(&words);
         }
+        if matches!(base, "npm" | "pnpm" | "yarn" | "bun") {
+            let ops: Vec<&str> = words
+                .iter()
+                .skip(1)
+                .map(String::as_str)
+                .filter(|w| !w.starts_with('-'))
+                .collect();
+            let name = match (base, ops.first().copied()) {
+                (_, Some("run" | "run-script")) => ops.get(1).copied(),
+                ("npm" | "pnpm" | "bun", Some(s @ ("test" | "start" | "stop" | "restart"))) => {
+                    Some(s)
+                }
+                ("yarn" | "pnpm", Some(s)) if !PACKAGE_MANAGER_COMMANDS.contains(&s) => Some(s),
+                _ => None,
+            }?;
+            return self.package_script(base, name);
+        }
         let script = match base {
             "bash" | "sh" | "dash" | "zsh" | "ksh" | "source" | "." => words
                 .iter()
@@ -203,6 +220,63 @@ impl<'a> Follower<'a> {
             vars,
             budget: self.budget.clone(),
         }
+    }
+
+    /// `npm run deploy`, `yarn release`: the `scripts` entry of the
+    /// package.json (with its `pre`/`post` scripts).
+    fn package_script(&self, tool: &str, name: &str) -> Option<Hit> {
+        let shown = format!("{tool} run {name}");
+        let Some(file) = self.ws.find("package.json", &self.dir) else {
+            return by_name(name, "script").map(|h| Hit {
+                label: shown.clone(),
+                ..h
+            });
+        };
+        let key = format!("{}:{name}", normalize(&file.display));
+        if self.chain.contains(&key) {
+            return None;
+        }
+        let json: serde_json::Value = serde_json::from_str(&file.text).ok()?;
+        let scripts = json.get("scripts")?.as_object()?;
+        if !scripts.contains_key(name) {
+            return by_name(name, "script").map(|h| Hit {
+                label: shown.clone(),
+                ..h
+            });
+        }
+        let child = self.child(self.dir.clone(), key, HashMap::new());
+        for entry in [format!("pre{name}"), name.to_owned(), format!("post{name}")] {
+            let Some(body) = scripts.get(&entry).and_then(|v| v.as_str()) else {
+                continue;
+            };
+            if !self.spend() {
+                return None;
+            }
+            let scan = scan_with(
+                body,
+                false,
+                false,
+                Dialect {
+                    bash: false,
+                    resolve: &child,
+                },
+            );
+            if let Some(u) = scan.unguarded.into_iter().next() {
+                let span = json_key_line(&file.text, &entry).unwrap_or_default();
+                let mut trail = vec![Step {
+                    file: file.id,
+                    span,
+                    label: format!("package script \"{entry}\" runs \"{}\"", u.label),
+                }];
+                trail.extend(u.trail);
+                return Some(Hit {
+                    label: u.label,
+                    trail,
+                    by_name: u.by_name,
+                });
+            }
+        }
+        None
     }
 
     /// `./ci/publish.sh`, `bash deploy.sh`, `python3 ops/deploy.py`.
@@ -384,6 +458,86 @@ impl<'a> Follower<'a> {
         }
         None
     }
+}
+
+/// Subcommands of yarn and pnpm that are not package scripts.
+const PACKAGE_MANAGER_COMMANDS: &[&str] = &[
+    "add",
+    "audit",
+    "autoclean",
+    "bin",
+    "cache",
+    "check",
+    "config",
+    "create",
+    "dlx",
+    "exec",
+    "global",
+    "help",
+    "import",
+    "info",
+    "init",
+    "install",
+    "i",
+    "ci",
+    "licenses",
+    "link",
+    "list",
+    "ls",
+    "login",
+    "logout",
+    "node",
+    "outdated",
+    "owner",
+    "pack",
+    "policies",
+    "publish",
+    "remove",
+    "rm",
+    "tag",
+    "team",
+    "unlink",
+    "unplug",
+    "up",
+    "update",
+    "upgrade",
+    "upgrade-interactive",
+    "version",
+    "versions",
+    "why",
+    "workspace",
+    "workspaces",
+    "npm",
+    "set",
+    "plugin",
+    "prune",
+    "rebuild",
+    "store",
+    "patch",
+    "fetch",
+    "test",
+    "start",
+    "env",
+    "root",
+    "dedupe",
+];
+
+/// The span of a `"key": ...` line of a JSON text (from the key to the end
+/// of its line).
+fn json_key_line(text: &str, key: &str) -> Option<Span> {
+    let quoted = format!("\"{key}\"");
+    let mut from = 0;
+    while let Some(at) = text.get(from..)?.find(&quoted) {
+        let start = from + at;
+        let after = text.get(start + quoted.len()..)?;
+        if after.trim_start().starts_with(':') {
+            let end = text[start..].find('\n').map_or(text.len(), |n| start + n);
+            let line = text.get(start..end)?.trim_end().trim_end_matches(',');
+            return Some(Span::new(start, start + line.len()));
+        }
+        from = start + quoted.len();
+    }
+    None
 }
 
 /// A target or script that is not in the scan, judged by its name.
@@ -992,6 +1146,26 @@ mod tests {
                 let _ = hit(&fs, cmd);
             }
         }
+    }
+
+    #[test]
+    fn package_scripts() {
+        let pkg = "{\n  \"name\": \"web\",\n  \"scripts\": {\n    \"build\": \"tsc\",\n    \"predeploy\": \"npm run build\",\n    \"deploy\": \"cdk deploy --all\",\n    \"lint\": \"eslint .\"\n  }\n}\n";
+        let fs = files(&[("package.json", pkg)]);
+        let h = hit(&fs, "npm run deploy").expect("deploys");
+        assert_eq!(h.label, "cdk deploy");
+        assert_eq!(
+            &pkg[h.trail[0].span.range()],
+            "\"deploy\": \"cdk deploy --all\""
+        );
+        assert_eq!(
+            hit(&fs, "yarn deploy").map(|h| h.label).as_deref(),
+            Some("cdk deploy")
+        );
+        assert_eq!(hit(&fs, "npm run lint"), None);
+        assert_eq!(hit(&fs, "yarn install"), None);
+        let h = hit(&fs, "npm run release").expect("not in package.json: by name");
+        assert!(h.by_name);
     }
 
     #[test]
