@@ -694,6 +694,63 @@ impl Rule for ImageTagMutable {
             }
         }
     }
+
+    /// The image references buildspecs write into imagedefinitions and
+    /// imageDetail files, checked like committed ones. What the shell fills
+    /// in (`<NAME>` in the evaluated text) is unknown; a literal `:latest`
+    /// after it still counts.
+    fn check_workspace(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        for (file, w) in buildspec_writes(cx) {
+            let Ok(root) = &w.doc else { continue };
+            let images: Vec<&Node> = if is_image_detail(&w.target) {
+                root.get("ImageURI").into_iter().collect()
+            } else {
+                root.items()
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter_map(|i| i.get("imageUri"))
+                    .collect()
+            };
+            for node in images {
+                let Some(text) = node.as_str() else { continue };
+                if digest_problem(text).is_some() {
+                    continue;
+                }
+                let judged = shell_placeholders_as_unknown(text);
+                if let Some(why) = mutable_image(&judged) {
+                    let shown = judged.replace("${", "$").replace('}', "");
+                    out.push(Finding::new(
+                        ID_TAG,
+                        file.at(node.span),
+                        format!(
+                            "image \"{shown}\" that {} writes into \"{}\" {why}: deploy an immutable version tag or a digest (@sha256:...)",
+                            w.tool, w.target
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// `<REPO>:latest` (a shell expansion in evaluated text) -> `${REPO}:latest`.
+fn shell_placeholders_as_unknown(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        let Some(close) = rest[open..].find('>') else {
+            break;
+        };
+        let name = &rest[open + 1..open + close];
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            break;
+        }
+        out.push_str(&rest[..open]);
+        out.push_str(&format!("${{{name}}}"));
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// What is wrong with the digest of an image reference (`name@sha256:...`):
