@@ -10,7 +10,7 @@ use crate::model::value::Val;
 use crate::model::{buildspec, codebuild};
 use crate::shell::follow::Workspace;
 use crate::source::SourceFile;
-use crate::syntax::Span;
+use crate::syntax::{NodeKind, Span};
 
 /// True when the stage or the action names production, or the action
 /// deploys to a production target. Returns the value that says so.
@@ -108,6 +108,29 @@ fn env_values(text: &str) -> Vec<String> {
 fn prod_parameters(file: &SourceFile) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for root in file.roots() {
+        // Terraform: a variable whose validation lists a production value
+        // (`contains(["dev", "prod"], var.env)`).
+        for e in root.entries().unwrap_or(&[]) {
+            if e.key.text != "variable" {
+                continue;
+            }
+            let NodeKind::Block(block) = &e.value.kind else {
+                continue;
+            };
+            let [name] = &block.labels[..] else { continue };
+            let text = file.slice(e.value.span);
+            let Some(at) = text
+                .find("validation")
+                .and_then(|v| text[v..].find("condition").map(|c| v + c))
+            else {
+                continue;
+            };
+            let line = text[at..].lines().next().unwrap_or("");
+            let quoted = line.split('"').skip(1).step_by(2);
+            if let Some(v) = quoted.into_iter().find(|q| is_prod(q) && q.len() < 32) {
+                out.push((format!("var.{}", name.text), v.to_owned()));
+            }
+        }
         let Some(params) = root.get("Parameters").and_then(|p| p.entries()) else {
             continue;
         };
