@@ -246,7 +246,20 @@ impl Rule for ProdWithoutApproval {
                         continue;
                     }
                     let found = stage.actions.iter().find_map(|a| {
-                        let evidence = evidence(stage, a, &prod_params)?;
+                        let evidence = evidence(stage, a, &prod_params).or_else(|| {
+                            // A CodeBuild project named for production.
+                            let Found::One(_, project) = project_of(cx, file, a) else {
+                                return None;
+                            };
+                            let name = project
+                                .refs
+                                .iter()
+                                .find(|r| !r.contains("${") && is_prod(r))?;
+                            Some(Evidence {
+                                at: a.config_value("ProjectName")?,
+                                what: format!("CodeBuild project \"{name}\""),
+                            })
+                        })?;
                         let how = if a.is_category("Deploy") {
                             None
                         } else {
@@ -493,15 +506,19 @@ fn packages(pattern: &str, path: &str, discard_paths: bool) -> bool {
 /// The buildspec a CodeBuild action runs, when the repository says: the
 /// project its `ProjectName` names (inline, by path, or the default
 /// `buildspec.yml`), else the repository's only buildspec.
-fn buildspec_of<'a>(
-    cx: &Context<'a>,
-    root: &str,
-    pipeline_file: &'a SourceFile,
-    action: &Action,
-) -> Option<codebuild::Linked<'a>> {
-    let name = action.config_value("ProjectName")?;
-    // The project the name refers to: one in the pipeline's own file, else
-    // the only one in the repository with that name.
+enum Found<'a> {
+    One(&'a SourceFile, &'a codebuild::Project),
+    None,
+    /// Several projects of that name: which one runs is unknown.
+    Ambiguous,
+}
+
+/// The CodeBuild project a `ProjectName` refers to: one in the pipeline's
+/// own file, else the only one in the repository with that name.
+fn project_of<'a>(cx: &Context<'a>, pipeline_file: &'a SourceFile, action: &Action) -> Found<'a> {
+    let Some(name) = action.config_value("ProjectName") else {
+        return Found::None;
+    };
     let named = |f: &'a SourceFile| {
         codebuild::of(f)
             .projects
@@ -509,17 +526,27 @@ fn buildspec_of<'a>(
             .filter(|p| p.refs.contains(&name.text))
             .map(move |p| (f, p))
     };
-    let project = match named(pipeline_file).next() {
-        Some(found) => Some(found),
-        None => {
-            let mut all = cx.files.iter().flat_map(named);
-            match (all.next(), all.next()) {
-                (Some(only), None) => Some(only),
-                (None, _) => None,
-                // Several projects of that name: which one runs is unknown.
-                (Some(_), Some(_)) => return None,
-            }
-        }
+    if let Some((f, p)) = named(pipeline_file).next() {
+        return Found::One(f, p);
+    }
+    let mut all = cx.files.iter().flat_map(named);
+    match (all.next(), all.next()) {
+        (Some((f, p)), None) => Found::One(f, p),
+        (None, _) => Found::None,
+        (Some(_), Some(_)) => Found::Ambiguous,
+    }
+}
+
+fn buildspec_of<'a>(
+    cx: &Context<'a>,
+    root: &str,
+    pipeline_file: &'a SourceFile,
+    action: &Action,
+) -> Option<codebuild::Linked<'a>> {
+    let project = match project_of(cx, pipeline_file, action) {
+        Found::One(file, project) => Some((file, project)),
+        Found::None => None,
+        Found::Ambiguous => return None,
     };
     if let Some((file, project)) = project {
         return codebuild::linked(cx.files, root, file, project);
