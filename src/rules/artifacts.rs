@@ -125,6 +125,25 @@ fn buildspec_writes<'a>(cx: &Context<'a>) -> Vec<(&'a SourceFile, written::Writt
             }
         }
     }
+    // Buildspecs written inline in CodeBuild projects: their trees point
+    // into the project's file.
+    for file in cx.files.iter().filter(|f| {
+        matches!(
+            f.kind,
+            FileKind::CloudFormation | FileKind::Terraform | FileKind::CodeBuildProject
+        )
+    }) {
+        for project in &crate::model::codebuild::of(file).projects {
+            let Some(spec) = project.inline() else {
+                continue;
+            };
+            for command in written::buildspec_commands(&spec.root) {
+                for w in written::writes(&file.text, command, &is_target) {
+                    out.push((file, w));
+                }
+            }
+        }
+    }
     out
 }
 
