@@ -482,13 +482,17 @@ impl Rule for AppSpecInvalid {
         match &spec.version {
             None => report(
                 Span::new(spec.root.start as usize, spec.root.start as usize),
-                "appspec has no \"version\": add version: 0.0".into(),
+                format!(
+                    "{} appspec has no \"version\": add version: 0.0",
+                    spec.platform.as_str()
+                ),
             ),
             Some((_, Some(v))) if v.text == "0.0" || v.is_dynamic() => {}
             Some((key, v)) => report(
                 v.as_ref().map_or(*key, |v| v.span),
                 format!(
-                    "appspec version \"{}\" is not valid: CodeDeploy accepts only 0.0",
+                    "{} appspec version \"{}\" is not valid: CodeDeploy accepts only 0.0",
+                    spec.platform.as_str(),
                     v.as_ref().map_or("", |v| v.text.as_str())
                 ),
             ),
@@ -629,7 +633,7 @@ impl Rule for AppSpecInvalid {
                     report(
                         hook.span,
                         format!(
-                            "\"{}\" is run by CodeDeploy itself and cannot run scripts: move them to a hook such as BeforeInstall or AfterInstall",
+                            "EC2/on-premises event \"{}\" is run by CodeDeploy itself and cannot run scripts: move them to a hook such as BeforeInstall or AfterInstall",
                             hook.name
                         ),
                     );
