@@ -57,6 +57,10 @@ pub struct Workspace<'a> {
     /// The repository root (`a/b/`), or empty.
     root: String,
     index: OnceLock<HashMap<String, usize>>,
+    /// What scripts publish, by file and depth.
+    scripts: std::cell::RefCell<HashMap<(usize, usize), Option<Hit>>>,
+    /// Makefiles already read, by file and directory.
+    makefiles: std::cell::RefCell<HashMap<(usize, String), std::rc::Rc<Makefile>>>,
 }
 
 impl<'a> Workspace<'a> {
@@ -65,6 +69,8 @@ impl<'a> Workspace<'a> {
             files,
             root,
             index: OnceLock::new(),
+            makefiles: std::cell::RefCell::new(HashMap::new()),
+            scripts: std::cell::RefCell::new(HashMap::new()),
         }
     }
 
@@ -288,6 +294,25 @@ impl<'a> Follower<'a> {
         if self.chain.contains(&key) {
             return None;
         }
+        // A script is analysed once per scan and depth.
+        let cached = self
+            .ws
+            .scripts
+            .borrow()
+            .get(&(file.id, self.depth))
+            .cloned();
+        if let Some(hit) = cached {
+            return hit;
+        }
+        let hit = self.analyse_script(file, key);
+        self.ws
+            .scripts
+            .borrow_mut()
+            .insert((file.id, self.depth), hit.clone());
+        hit
+    }
+
+    fn analyse_script(&self, file: &SourceFile, key: String) -> Option<Hit> {
         let cost = file.text.len() / 2048;
         let left = self.budget.get();
         if left < cost {
@@ -389,7 +414,8 @@ impl<'a> Follower<'a> {
                     ..h
                 });
         };
-        // Reading a Makefile costs work in proportion to its size.
+        // Reading a Makefile costs work in proportion to its size; each is
+        // read once per scan and directory.
         let cost = file.text.len() / 2048;
         let left = self.budget.get();
         if left < cost {
@@ -397,9 +423,30 @@ impl<'a> Follower<'a> {
             return None;
         }
         self.budget.set(left - cost);
-        let mut visited = Vec::new();
-        let mut mk = Makefile::default();
-        read_makefile(self.ws, file, &base_dir, &mut mk, &mut visited, 0);
+        let read = self
+            .ws
+            .makefiles
+            .borrow()
+            .get(&(file.id, base_dir.clone()))
+            .cloned();
+        let read = read.unwrap_or_else(|| {
+            let mut visited = Vec::new();
+            let mut mk = Makefile::default();
+            read_makefile(self.ws, file, &base_dir, &mut mk, &mut visited, 0);
+            let mk = std::rc::Rc::new(mk);
+            self.ws
+                .makefiles
+                .borrow_mut()
+                .insert((file.id, base_dir.clone()), mk.clone());
+            mk
+        });
+        let mut mk = Makefile {
+            vars: read.vars.clone(),
+            rules: HashMap::new(),
+            default: read.default.clone(),
+            expanded: std::cell::Cell::new(0),
+        };
+        let rules = &read.rules;
         for (k, v) in overrides {
             mk.vars.insert(k, v);
         }
@@ -410,7 +457,7 @@ impl<'a> Follower<'a> {
             targets.extend(mk.default.clone());
         }
         for t in &targets {
-            if !mk.rules.contains_key(t.as_str()) {
+            if !rules.contains_key(t.as_str()) {
                 if let Some(h) = by_name(t, "make target") {
                     return Some(Hit {
                         label: format!("make {t}"),
@@ -421,7 +468,7 @@ impl<'a> Follower<'a> {
             }
             let mut lines = Vec::new();
             let mut seen = Vec::new();
-            mk.recipe(t, &mut lines, &mut seen, 0);
+            read.recipe(t, &mut lines, &mut seen, 0);
             for (target, line) in lines {
                 let key = format!("{}:{target}", normalize(&file.display));
                 if self.chain.contains(&key) {
