@@ -181,6 +181,9 @@ const AWS_PUBLISH: &[(&str, &[&str])] = &[
     ("codeartifact", &["publish-package-version"]),
     ("stepfunctions", &["update-state-machine"]),
     ("serverlessrepo", &["create-application-version"]),
+    ("apigateway", &["create-deployment", "update-stage"]),
+    ("apigatewayv2", &["create-deployment"]),
+    ("codedeploy", &["create-deployment"]),
 ];
 
 /// A publishing or deploying command: its short name (`docker push`, `aws s3
@@ -266,6 +269,12 @@ pub fn publish(s: &Simple) -> Option<String> {
         "pulumi" if first == "up" || (first == "stack" && second == "up") => label("pulumi up"),
         "copilot" if first == "deploy" || second == "deploy" => label("copilot deploy"),
         "eb" if first == "deploy" => label("eb deploy"),
+        // fabfuel/ecs-deploy: `ecs deploy CLUSTER SERVICE`.
+        "ecs" if first == "deploy" => label("ecs deploy"),
+        "firebase" | "netlify" | "flyctl" | "fly" if first == "deploy" => {
+            label(&format!("{prog} deploy"))
+        }
+        "vercel" if first == "deploy" || has("--prod") => label("vercel deploy"),
         "npx" | "yarn" | "pnpm" | "bunx" | "bun" => {
             let skip = usize::from(matches!(first, "run" | "exec" | "dlx"));
             let tool = ops.get(skip).map(String::as_str).unwrap_or("");
@@ -935,6 +944,16 @@ mod tests {
             ("sbt publish", "sbt publish"),
             ("goreleaser release --clean", "goreleaser release"),
             ("gh release create v1 dist/*", "gh release create"),
+            (
+                "aws apigateway create-deployment --rest-api-id a --stage-name prod",
+                "aws apigateway create-deployment",
+            ),
+            (
+                "ecs deploy web-cluster web --image web r/web:1",
+                "ecs deploy",
+            ),
+            ("firebase deploy --only hosting", "firebase deploy"),
+            ("vercel --prod", "vercel deploy"),
             ("jf rt upload a.jar repo/", "jf rt upload"),
         ] {
             let want = (!label.is_empty()).then(|| label.to_owned());
