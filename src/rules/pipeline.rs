@@ -157,7 +157,8 @@ fn deploys(label: &str) -> bool {
             .iter()
             .any(|p| label.starts_with(p)),
         "cdk" | "sam" | "serverless" | "sls" | "terraform" | "tofu" | "terragrunt" | "pulumi"
-        | "copilot" | "eb" | "kubectl" | "oc" | "helmfile" | "skaffold" | "argocd" => true,
+        | "copilot" | "eb" | "ecs" | "kubectl" | "oc" | "helmfile" | "skaffold" | "argocd"
+        | "firebase" | "netlify" | "fly" | "flyctl" | "vercel" => true,
         "helm" => !label.ends_with("push"),
         "boto3" => true,
         _ => false,
