@@ -623,7 +623,41 @@ impl Rule for ArtifactFileMissing {
 
 #[cfg(test)]
 mod tests {
-    use super::packages;
+    use super::{deploys, env_values, packages};
+
+    #[test]
+    fn deployments_and_mere_publishes() {
+        for label in [
+            "aws cloudformation deploy",
+            "aws ecs update-service",
+            "cdk deploy",
+            "terraform apply",
+            "kubectl apply",
+            "helm upgrade",
+            "boto3 update_service",
+            "aws s3 sync",
+        ] {
+            assert!(deploys(label), "{label}");
+        }
+        for label in [
+            "docker push",
+            "aws ecr put-image",
+            "npm publish",
+            "helm push",
+            "twine upload",
+        ] {
+            assert!(!deploys(label), "{label}");
+        }
+    }
+
+    #[test]
+    fn environment_values() {
+        assert_eq!(
+            env_values(r#"[{"name":"STAGE","value":"prod","type":"PLAINTEXT"}]"#),
+            ["prod"]
+        );
+        assert!(env_values("not json").is_empty());
+    }
 
     #[test]
     fn artifact_patterns() {
