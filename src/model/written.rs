@@ -1131,6 +1131,54 @@ mod tests {
     }
 
     #[test]
+    fn random_writers_never_panic() {
+        let pieces = [
+            "cat",
+            "tee",
+            " > ",
+            ">",
+            "imageDetail.json",
+            "<<",
+            "<<-",
+            "'EOF'",
+            "EOF",
+            "\n",
+            "{",
+            "}",
+            "\"",
+            "ImageURI",
+            ":",
+            "$X",
+            "${Y}",
+            "\\",
+            "jq -n ",
+            "'.a = $u'",
+            " | ",
+            "[",
+            "]",
+            "é",
+            "\t",
+            "printf '%s' ",
+            "echo ",
+            ",",
+            "=",
+            ".",
+        ];
+        let mut state: u64 = 0xDEAD_BEEF_CAFE_F00D;
+        for _ in 0..2000 {
+            let mut cmd = String::new();
+            for _ in 0..(state % 24) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                cmd.push_str(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            let _ = run_block(&cmd);
+            let _ = jq::assignments(&cmd);
+        }
+    }
+
+    #[test]
     fn invalid_json_is_located() {
         let (text, w) = run(r#"echo [{"name":"web"}] > imagedefinitions.json"#);
         let (span, _) = w[0].doc.as_ref().expect_err("invalid");
