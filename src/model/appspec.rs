@@ -94,6 +94,10 @@ pub struct Hook {
     pub has_scripts: bool,
     /// The value is null or an empty string (ECS/Lambda: no function).
     pub empty: bool,
+    /// EC2: the value is neither a list nor empty (the agent iterates it).
+    pub not_a_list: bool,
+    /// EC2: script entries without a `location`.
+    pub without_location: Vec<Span>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +111,12 @@ pub struct AppSpec {
     /// Resources whose type is neither ECS nor Lambda: the `Type` value.
     pub unknown_types: Vec<Val>,
     pub hooks: Vec<Hook>,
+    /// Hooks written as a map of event -> scripts (the EC2 form).
+    pub hooks_as_map: bool,
+    /// `os`: key span and value (EC2/on-premises).
+    pub os: Option<(Span, Option<Val>)>,
+    /// `files` or `permissions` is present (EC2/on-premises sections).
+    pub has_ec2_sections: bool,
     /// Shape problems found while reading: (span, message).
     pub problems: Vec<(Span, String)>,
 }
@@ -139,6 +149,9 @@ pub fn read(root: &Node) -> AppSpec {
         lambda_targets: Vec::new(),
         unknown_types: Vec::new(),
         hooks: Vec::new(),
+        hooks_as_map: false,
+        os: key(root, "os").map(|e| (e.key.span, value(&e.value))),
+        has_ec2_sections: root.get("files").is_some() || root.get("permissions").is_some(),
         problems: Vec::new(),
     };
     if root.entries().is_none() {
@@ -162,6 +175,7 @@ pub fn read(root: &Node) -> AppSpec {
         }
     }
     if let Some(hooks) = key(root, "Hooks") {
+        spec.hooks_as_map = matches!(hooks.value.kind, NodeKind::Map(_));
         read_hooks(&hooks.value, &mut spec.hooks);
     }
     spec
@@ -262,11 +276,26 @@ fn read_hooks(node: &Node, out: &mut Vec<Hook>) {
             NodeKind::Str(s) => s.trim().is_empty(),
             _ => false,
         };
+        let not_a_list = !empty && !matches!(e.value.kind, NodeKind::Seq(_));
+        let without_location = e
+            .value
+            .items()
+            .unwrap_or(&[])
+            .iter()
+            .filter(|script| {
+                script
+                    .get("location")
+                    .is_none_or(|l| matches!(l.kind, NodeKind::Null))
+            })
+            .map(|script| script.span)
+            .collect();
         out.push(Hook {
             name: e.key.text.to_string(),
             span: e.key.span,
             has_scripts,
             empty,
+            not_a_list,
+            without_location,
         });
     };
     match &node.kind {

@@ -625,8 +625,57 @@ impl Rule for AppSpecInvalid {
                 );
             }
         }
+        if spec.platform == Platform::Ec2 {
+            // The CodeDeploy agent refuses an appspec without `os: linux`
+            // or `os: windows`.
+            match &spec.os {
+                None if spec.has_ec2_sections || spec.hooks_as_map => report(
+                    Span::new(spec.root.start as usize, spec.root.start as usize),
+                    "EC2/on-premises appspec has no \"os\": add os: linux (or windows)".into(),
+                ),
+                Some((key, v)) => {
+                    if let Some(v) = v.as_ref().filter(|v| !v.is_dynamic()) {
+                        if v.text != "linux" && v.text != "windows" {
+                            report(
+                                v.span,
+                                format!(
+                                    "EC2/on-premises appspec os \"{}\" is not linux or windows",
+                                    v.text
+                                ),
+                            );
+                        }
+                    } else if v.is_none() {
+                        report(
+                            *key,
+                            "EC2/on-premises appspec os is empty: write linux or windows".into(),
+                        );
+                    }
+                }
+                None => {}
+            }
+        }
         let valid = spec.platform.hooks();
         for hook in &spec.hooks {
+            if spec.platform == Platform::Ec2 {
+                if hook.empty || hook.not_a_list {
+                    report(
+                        hook.span,
+                        format!(
+                            "EC2/on-premises hook \"{}\" is not a list of scripts: the agent fails the deployment; list scripts with a location, or remove the hook",
+                            hook.name
+                        ),
+                    );
+                }
+                for script in &hook.without_location {
+                    report(
+                        *script,
+                        format!(
+                            "EC2/on-premises hook \"{}\" has a script with no location: set location to the script's path in the revision",
+                            hook.name
+                        ),
+                    );
+                }
+            }
             let known = |list: &[&str]| list.iter().any(|h| h.eq_ignore_ascii_case(&hook.name));
             if spec.platform == Platform::Ec2 && known(RESERVED_EC2_EVENTS) {
                 if hook.has_scripts {
