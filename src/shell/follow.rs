@@ -178,7 +178,13 @@ impl Resolve for Follower<'_> {
                 ("yarn" | "pnpm", Some(s)) if !PACKAGE_MANAGER_COMMANDS.contains(&s) => Some(s),
                 _ => None,
             }?;
-            return self.package_script(base, name);
+            // `npm run cdk -- deploy`: arguments after `--` go to the script.
+            let extra = words
+                .iter()
+                .position(|w| w == "--")
+                .map(|i| words[i + 1..].join(" "))
+                .unwrap_or_default();
+            return self.package_script(base, name, &extra);
         }
         let script = match base {
             "bash" | "sh" | "dash" | "zsh" | "ksh" | "source" | "." => words
@@ -230,7 +236,7 @@ impl<'a> Follower<'a> {
 
     /// `npm run deploy`, `yarn release`: the `scripts` entry of the
     /// package.json (with its `pre`/`post` scripts).
-    fn package_script(&self, tool: &str, name: &str) -> Option<Hit> {
+    fn package_script(&self, tool: &str, name: &str, extra: &str) -> Option<Hit> {
         let shown = format!("{tool} run {name}");
         let Some(file) = self.ws.find("package.json", &self.dir) else {
             return by_name(name, "script").map(|h| Hit {
@@ -258,8 +264,13 @@ impl<'a> Follower<'a> {
             if !self.spend() {
                 return None;
             }
+            let body = if entry == name && !extra.is_empty() {
+                format!("{body} {extra}")
+            } else {
+                body.to_owned()
+            };
             let scan = scan_with(
-                body,
+                &body,
                 false,
                 false,
                 Dialect {
@@ -1210,6 +1221,14 @@ mod tests {
             Some("cdk deploy")
         );
         assert_eq!(hit(&fs, "npm run lint"), None);
+        let fs2 = files(&[("package.json", "{\"scripts\": {\"cdk\": \"cdk\"}}")]);
+        assert_eq!(
+            hit(&fs2, "npm run cdk -- deploy --all")
+                .map(|h| h.label)
+                .as_deref(),
+            Some("cdk deploy")
+        );
+        assert_eq!(hit(&fs2, "npm run cdk -- synth"), None);
         assert_eq!(hit(&fs, "yarn install"), None);
         let h = hit(&fs, "npm run release").expect("not in package.json: by name");
         assert!(h.by_name);
