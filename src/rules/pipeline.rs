@@ -181,7 +181,7 @@ fn deploys_through(
         for (_, command) in linked.spec.commands() {
             let Some(text) = &command.text else { continue };
             if let Some(label) = deploy_in(text, &follower, 0) {
-                return Some(format!("project runs \"{label}\""));
+                return Some(format!("whose project runs \"{label}\""));
             }
         }
         return None;
@@ -189,16 +189,18 @@ fn deploys_through(
     if action.is_category("Invoke")
         && (action.is_provider("Lambda") || action.is_provider("StepFunctions"))
     {
-        let named = std::iter::once(&action.name)
-            .chain(action.config_value("FunctionName"))
+        let named = action
+            .config_value("FunctionName")
+            .into_iter()
             .chain(action.config_value("StateMachineArn"))
+            .chain(std::iter::once(&action.name))
             .find(|v| {
                 let lower = v.text.to_ascii_lowercase();
                 ["deploy", "release", "promote", "rollout"]
                     .iter()
                     .any(|w| lower.contains(w))
             })?;
-        return Some(format!("invokes \"{}\"", named.text));
+        return Some(format!("which invokes \"{}\"", named.text));
     }
     None
 }
@@ -275,7 +277,7 @@ impl Rule for ProdWithoutApproval {
                     });
                     if let Some((a, evidence, how)) = found {
                         let through = how
-                            .map(|h| format!(" through action \"{}\", whose {h},", a.name.text))
+                            .map(|h| format!(" through action \"{}\", {h},", a.name.text))
                             .unwrap_or_default();
                         out.push(Finding::new(
                             "pipeline-prod-without-approval",
