@@ -183,8 +183,12 @@ fn check_file(
     }
     if file.kind == FileKind::Text {
         // JSON and YAML files may still be read by a workspace rule (a
-        // deploy action's renamed imagedefinitions file).
-        if findings.is_empty() && !may_be_data(&file.display) {
+        // deploy action's renamed imagedefinitions file), and so may the
+        // Makefiles and scripts a buildspec runs.
+        if findings.is_empty()
+            && !may_be_data(&file.display)
+            && !crate::shell::follow::may_be_run(&file.display, &file.text)
+        {
             file.release_text();
         }
     } else if file.text.len() as u64 > LARGE_FILE

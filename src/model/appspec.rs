@@ -63,6 +63,27 @@ pub struct EcsTarget {
     pub properties: Option<Span>,
     /// `LoadBalancerInfo` key span when present.
     pub load_balancer_info: Option<Span>,
+    /// `Type`, as written.
+    pub ty: Option<Val>,
+    /// `NetworkConfiguration.AwsvpcConfiguration` key span, when present.
+    pub awsvpc: Option<Span>,
+    /// `Subnets`: its key span and how many subnets it lists (`None` for a
+    /// value that is not a list, such as a reference).
+    pub subnets: Option<(Span, Option<usize>)>,
+    pub assign_public_ip: Option<Val>,
+}
+
+/// One Lambda resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LambdaTarget {
+    /// The resource's key (its name in the appspec).
+    pub span: Span,
+    pub key: String,
+    pub ty: Option<Val>,
+    pub properties: Option<Span>,
+    /// `Name`, `Alias`, `CurrentVersion`, `TargetVersion`: present and not
+    /// empty.
+    pub missing: Vec<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +92,12 @@ pub struct Hook {
     pub span: Span,
     /// True when the hook runs something (EC2: a non-empty script list).
     pub has_scripts: bool,
+    /// The value is null or an empty string (ECS/Lambda: no function).
+    pub empty: bool,
+    /// EC2: the value is neither a list nor empty (the agent iterates it).
+    pub not_a_list: bool,
+    /// EC2: script entries without a `location`.
+    pub without_location: Vec<Span>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +107,16 @@ pub struct AppSpec {
     pub version: Option<(Span, Option<Val>)>,
     pub platform: Platform,
     pub ecs_targets: Vec<EcsTarget>,
+    pub lambda_targets: Vec<LambdaTarget>,
+    /// Resources whose type is neither ECS nor Lambda: the `Type` value.
+    pub unknown_types: Vec<Val>,
     pub hooks: Vec<Hook>,
+    /// Hooks written as a map of event -> scripts (the EC2 form).
+    pub hooks_as_map: bool,
+    /// `os`: key span and value (EC2/on-premises).
+    pub os: Option<(Span, Option<Val>)>,
+    /// `files` or `permissions` is present (EC2/on-premises sections).
+    pub has_ec2_sections: bool,
     /// Shape problems found while reading: (span, message).
     pub problems: Vec<(Span, String)>,
 }
@@ -110,7 +146,12 @@ pub fn read(root: &Node) -> AppSpec {
         version: key(root, "version").map(|e| (e.key.span, value(&e.value))),
         platform: Platform::Ec2,
         ecs_targets: Vec::new(),
+        lambda_targets: Vec::new(),
+        unknown_types: Vec::new(),
         hooks: Vec::new(),
+        hooks_as_map: false,
+        os: key(root, "os").map(|e| (e.key.span, value(&e.value))),
+        has_ec2_sections: root.get("files").is_some() || root.get("permissions").is_some(),
         problems: Vec::new(),
     };
     if root.entries().is_none() {
@@ -134,6 +175,7 @@ pub fn read(root: &Node) -> AppSpec {
         }
     }
     if let Some(hooks) = key(root, "Hooks") {
+        spec.hooks_as_map = matches!(hooks.value.kind, NodeKind::Map(_));
         read_hooks(&hooks.value, &mut spec.hooks);
     }
     spec
@@ -144,9 +186,58 @@ fn read_resource(item: &Node, spec: &mut AppSpec) {
         let ty = key(&entry.value, "Type").and_then(|e| value(&e.value));
         let props_entry = key(&entry.value, "Properties");
         let props = props_entry.map(|e| &e.value);
-        let is_ecs = ty.as_ref().is_some_and(|t| t.text == "AWS::ECS::Service")
-            || (ty.is_none() && entry.key.text.eq_ignore_ascii_case("TargetService"));
-        if is_ecs {
+        let is_ecs = ty
+            .as_ref()
+            .is_some_and(|t| t.text.starts_with("AWS::ECS::"))
+            || entry.key.text.eq_ignore_ascii_case("TargetService");
+        const LAMBDA_PROPS: [&str; 4] = ["Name", "Alias", "CurrentVersion", "TargetVersion"];
+        let is_lambda = !is_ecs
+            && (ty
+                .as_ref()
+                .is_some_and(|t| t.text.starts_with("AWS::Lambda::"))
+                || props.is_some_and(|p| LAMBDA_PROPS.iter().any(|k| key(p, k).is_some())));
+        if is_lambda {
+            spec.platform = Platform::Lambda;
+            let missing = LAMBDA_PROPS
+                .into_iter()
+                .filter(|k| {
+                    props
+                        .and_then(|p| key(p, k))
+                        .and_then(|e| value(&e.value))
+                        .is_none_or(|v| v.text.trim().is_empty())
+                })
+                .collect();
+            spec.lambda_targets.push(LambdaTarget {
+                span: entry.key.span,
+                key: entry.key.text.to_string(),
+                ty: ty.clone(),
+                properties: props_entry.map(|e| e.key.span),
+                missing,
+            });
+            continue;
+        }
+        if !is_ecs {
+            if let Some(t) = ty.filter(|t| !t.is_dynamic()) {
+                spec.unknown_types.push(t);
+            }
+            continue;
+        }
+        {
+            let awsvpc = props
+                .and_then(|p| key(p, "NetworkConfiguration"))
+                .and_then(|n| key(&n.value, "AwsvpcConfiguration"));
+            let subnets = awsvpc.and_then(|a| key(&a.value, "Subnets")).map(|e| {
+                let count = match &e.value.kind {
+                    NodeKind::Seq(items) if e.value.tag.is_none() => Some(items.len()),
+                    NodeKind::Null => Some(0),
+                    NodeKind::Str(s) if s.trim().is_empty() => Some(0),
+                    _ => None,
+                };
+                (e.key.span, count)
+            });
+            let assign_public_ip = awsvpc
+                .and_then(|a| key(&a.value, "AssignPublicIp"))
+                .and_then(|e| value(&e.value));
             spec.platform = Platform::Ecs;
             let lb = props.and_then(|p| key(p, "LoadBalancerInfo"));
             let lb_val = |k: &str| {
@@ -162,12 +253,11 @@ fn read_resource(item: &Node, spec: &mut AppSpec) {
                 container_port: lb_val("ContainerPort"),
                 properties: props_entry.map(|e| e.key.span),
                 load_balancer_info: lb.map(|e| e.key.span),
+                ty,
+                awsvpc: awsvpc.map(|e| e.key.span),
+                subnets,
+                assign_public_ip,
             });
-        } else if ty
-            .as_ref()
-            .is_some_and(|t| t.text == "AWS::Lambda::Function")
-        {
-            spec.platform = Platform::Lambda;
         }
     }
 }
@@ -181,10 +271,31 @@ fn read_hooks(node: &Node, out: &mut Vec<Hook>) {
             NodeKind::Null => false,
             _ => true,
         };
+        let empty = match &e.value.kind {
+            NodeKind::Null => true,
+            NodeKind::Str(s) => s.trim().is_empty(),
+            _ => false,
+        };
+        let not_a_list = !empty && !matches!(e.value.kind, NodeKind::Seq(_));
+        let without_location = e
+            .value
+            .items()
+            .unwrap_or(&[])
+            .iter()
+            .filter(|script| {
+                script
+                    .get("location")
+                    .is_none_or(|l| matches!(l.kind, NodeKind::Null))
+            })
+            .map(|script| script.span)
+            .collect();
         out.push(Hook {
             name: e.key.text.to_string(),
             span: e.key.span,
             has_scripts,
+            empty,
+            not_a_list,
+            without_location,
         });
     };
     match &node.kind {

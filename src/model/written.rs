@@ -45,7 +45,7 @@ pub fn writes(file_text: &str, command: &Node, is_target: &dyn Fn(&str) -> bool)
     let raw = file_text.get(command.span.range()).unwrap_or("");
     let map = SourceMap::align(raw, command.span.start as usize, value);
     let tokens = lex(value);
-    let mut out = Vec::new();
+    let mut out = heredocs(value, &map, is_target);
     // Split into simple commands, remembering pipes.
     let mut segments: Vec<(Vec<Word>, bool)> = vec![(Vec::new(), false)];
     for t in tokens {
@@ -139,6 +139,155 @@ pub fn writes(file_text: &str, command: &Node, is_target: &dyn Fn(&str) -> bool)
                 target.offs.first().copied().unwrap_or(0) as usize,
                 target.offs.last().map_or(0, |o| *o as usize + 1),
             )),
+            tool,
+            doc,
+        });
+    }
+    out
+}
+
+/// `cat > f <<EOF ... EOF` (also `cat <<'EOF' > f`, `<<-EOF`, `tee f
+/// <<EOF`): the here-document's text as the file's content. With an unquoted
+/// delimiter the shell expands `$...`, which must then lie inside JSON
+/// strings; otherwise the content is unknowable and skipped.
+fn heredocs(value: &str, map: &SourceMap, is_target: &dyn Fn(&str) -> bool) -> Vec<Written> {
+    let mut out = Vec::new();
+    let mut lines = Vec::new();
+    let mut offset = 0;
+    for l in value.split_inclusive('\n') {
+        lines.push((offset, l.trim_end_matches(['\n', '\r'])));
+        offset += l.len();
+    }
+    let mut i = 0;
+    while i < lines.len() {
+        let (at, line) = lines[i];
+        i += 1;
+        if !line.contains("<<") {
+            continue;
+        }
+        let words: Vec<(usize, &str)> = line
+            .split_whitespace()
+            .map(|w| (w.as_ptr() as usize - line.as_ptr() as usize, w))
+            .collect();
+        let Some(&(_, tool)) = words.first() else {
+            continue;
+        };
+        let tool: &'static str = match tool {
+            "cat" => "cat",
+            "tee" => "tee",
+            _ => continue,
+        };
+        let mut target: Option<(usize, &str)> = None;
+        let mut delim: Option<(&str, bool, bool)> = None;
+        let mut k = 1;
+        while k < words.len() {
+            let (pos, w) = words[k];
+            k += 1;
+            if let Some(rest) = w.strip_prefix("<<") {
+                if rest.starts_with('<') {
+                    break;
+                }
+                let strip = rest.starts_with('-');
+                let rest = rest.trim_start_matches('-');
+                let d = if rest.is_empty() {
+                    k += 1;
+                    words.get(k - 1).map_or("", |w| w.1)
+                } else {
+                    rest
+                };
+                let quoted = d.contains(['\'', '"', '\\']);
+                delim = Some((d.trim_matches(['\'', '"', '\\']), quoted, strip));
+            } else if w == ">" || w == ">|" {
+                target = words.get(k).copied();
+                k += 1;
+            } else if let Some(t) = w
+                .strip_prefix('>')
+                .filter(|t| !t.is_empty() && !t.starts_with('>'))
+            {
+                target = Some((pos + 1, t));
+            } else if tool == "tee" && !w.starts_with('-') && target.is_none() {
+                target = Some((pos, w));
+            }
+        }
+        let (Some((tpos, t)), Some((d, quoted, strip))) = (target, delim) else {
+            continue;
+        };
+        if d.is_empty() {
+            continue;
+        }
+        let t_clean = t.trim_matches(['\'', '"']);
+        let base = t_clean.rsplit('/').next().unwrap_or("");
+        // The body runs to the delimiter line.
+        let body_start = lines.get(i).map_or(value.len(), |l| l.0);
+        let mut body_end = None;
+        while i < lines.len() {
+            let (lat, l) = lines[i];
+            i += 1;
+            let l = if strip { l.trim_start_matches('\t') } else { l };
+            if l == d {
+                body_end = Some(lat);
+                break;
+            }
+        }
+        let Some(body_end) = body_end else { continue };
+        if !is_target(base) {
+            continue;
+        }
+        let body = value.get(body_start..body_end).unwrap_or("");
+        // The text the shell writes: with an unquoted delimiter, expansions
+        // become `<NAME>` and `\$`, `\``, `\\` lose their backslash.
+        let chars: Vec<(usize, char)> = body
+            .char_indices()
+            .map(|(p, c)| (p + body_start, c))
+            .collect();
+        let mut text = Word::default();
+        let mut k = 0;
+        while let Some(&(p, c)) = chars.get(k) {
+            match c {
+                '$' | '`' if !quoted => k = expansion(&chars, k, &mut text),
+                '\\' if !quoted
+                    && chars
+                        .get(k + 1)
+                        .is_some_and(|n| matches!(n.1, '$' | '`' | '\\')) =>
+                {
+                    k += 1;
+                    if let Some(&(p, c)) = chars.get(k) {
+                        text.push(c, p);
+                    }
+                }
+                _ => text.push(c, p),
+            }
+            k += 1;
+        }
+        let to_file = |span: Span| {
+            let at = |i: u32| map.map(text.offs.get(i as usize).copied().unwrap_or(0));
+            let start = at(span.start);
+            let end = if span.end > span.start {
+                at(span.end - 1).saturating_add(1).max(start)
+            } else {
+                start
+            };
+            Span { start, end }
+        };
+        let expansions = text.expansions.clone();
+        let doc = match crate::syntax::parse(Syntax::Json, &text.text, &Limits::default()) {
+            Ok(doc) => match doc.roots.into_iter().next() {
+                Some(mut node) => {
+                    if !expansions_inside_strings(&node, &expansions) {
+                        continue;
+                    }
+                    remap(&mut node, &to_file, 0);
+                    Ok(node)
+                }
+                None => Err((to_file(Span::new(0, 0)), "nothing is written".to_owned())),
+            },
+            Err(_) if !expansions.is_empty() => continue,
+            Err(e) => Err((to_file(e.span), e.message)),
+        };
+        let tpos = at + tpos + (t.len() - t.trim_start_matches(['\'', '"']).len());
+        out.push(Written {
+            target: t_clean.to_owned(),
+            target_span: map.map_span(Span::new(tpos, tpos + t_clean.len())),
             tool,
             doc,
         });
@@ -375,6 +524,12 @@ fn printed(argv: &[&Word]) -> Option<(&'static str, Word)> {
             Some(("printf", printf(format, &mut rest)))
         }
         "jq" => {
+            let null_input = args.iter().any(|w| {
+                w.text == "--null-input"
+                    || (w.text.starts_with('-')
+                        && !w.text.starts_with("--")
+                        && w.text.contains('n'))
+            });
             let mut it = args.iter();
             while let Some(w) = it.next() {
                 match w.text.as_str() {
@@ -384,6 +539,11 @@ fn printed(argv: &[&Word]) -> Option<(&'static str, Word)> {
                     }
                     t if t.starts_with('-') => {}
                     t if t.trim_start().starts_with(['[', '{']) => {
+                        return Some(("jq", (*w).clone()));
+                    }
+                    // `jq -n '.ImageURI = $uri'`: on null input, an object
+                    // of the assigned keys.
+                    t if null_input && jq::assignments(t).is_some() => {
                         return Some(("jq", (*w).clone()));
                     }
                     _ => return None,
@@ -514,9 +674,94 @@ mod jq {
     use super::*;
 
     pub fn parse(s: &str) -> Result<Node, (Span, String)> {
+        if s.trim_start().starts_with('.') {
+            return assignments(s).ok_or((Span::new(0, 0), "not an assignment".into()));
+        }
         let mut p = P { s, i: 0 };
         let node = p.value(0)?;
         Ok(node)
+    }
+
+    /// `.a = X | .b = Y` (also `."A"`, `.["A"]`) on null input: the object
+    /// `{a: X, b: Y}`. `None` for any other filter.
+    pub fn assignments(s: &str) -> Option<Node> {
+        // Top-level `|` separators, outside strings and brackets.
+        let mut parts = Vec::new();
+        let (mut depth, mut start, mut in_str, mut escaped) = (0i32, 0usize, false, false);
+        for (i, c) in s.char_indices() {
+            if in_str {
+                match c {
+                    _ if escaped => escaped = false,
+                    '\\' => escaped = true,
+                    '"' => in_str = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match c {
+                '"' => in_str = true,
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => depth -= 1,
+                '|' if depth == 0 && s.get(i + 1..i + 2) != Some("=") => {
+                    parts.push((start, i));
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        parts.push((start, s.len()));
+        let mut entries: Vec<Entry> = Vec::new();
+        for (a, b) in parts {
+            let mut p = P {
+                s: s.get(..b)?,
+                i: a,
+            };
+            p.ws();
+            if p.peek() != Some('.') {
+                return None;
+            }
+            p.i += 1;
+            let kstart = p.i;
+            let text = match p.peek() {
+                Some('"') => p.string().ok()?,
+                Some('[') => {
+                    p.i += 1;
+                    p.ws();
+                    if p.peek() != Some('"') {
+                        return None;
+                    }
+                    let t = p.string().ok()?;
+                    p.ws();
+                    if p.peek() != Some(']') {
+                        return None;
+                    }
+                    p.i += 1;
+                    t
+                }
+                _ => p.ident(),
+            };
+            if text.is_empty() {
+                return None;
+            }
+            let key = Key {
+                text: text.into(),
+                span: Span::new(kstart, p.i),
+            };
+            p.ws();
+            // Only plain `=` (not `==`, `|=`, nested paths).
+            if p.peek() != Some('=') || p.s.get(p.i + 1..p.i + 2) == Some("=") {
+                return None;
+            }
+            p.i += 1;
+            let value = p.value(1).ok()?;
+            p.ws();
+            if p.peek().is_some() {
+                return None;
+            }
+            entries.push(Entry { key, value });
+        }
+        let span = Span::new(0, s.len());
+        Some(Node::new(span, NodeKind::Map(entries.into())))
     }
 
     struct P<'a> {
@@ -817,6 +1062,120 @@ mod tests {
         );
         assert!(run(r#"echo '[{"a":1}]' > other.json"#).1.is_empty());
         assert!(run("docker push \"$REPO:$TAG\"").1.is_empty());
+    }
+
+    #[test]
+    fn jq_assignments_on_null_input() {
+        let (text, w) =
+            run(r#"jq -n --arg uri "$REPO:$TAG" '.imageUri = $uri' > imageDetail.json"#);
+        assert_eq!(w.len(), 1);
+        let doc = w[0].doc.as_ref().expect("object");
+        let key = &doc.entries().expect("map")[0].key;
+        assert_eq!(key.text, "imageUri");
+        assert_eq!(text.get(key.span.range()), Some("imageUri"));
+        let (_, w) = run(r#"jq -n '.ImageURI = "r/web:1" | ."other" = 2' > imageDetail.json"#);
+        assert_eq!(
+            w[0].doc.as_ref().expect("map").entries().map(<[_]>::len),
+            Some(2)
+        );
+        // Without -n the input is unknown; other filters are not read.
+        assert!(
+            run(r#"jq '.ImageURI = "x"' in.json > imageDetail.json"#)
+                .1
+                .is_empty()
+        );
+        assert!(run(r#"jq -n '.a.b = 1' > imageDetail.json"#).1.is_empty());
+        assert!(run(r#"jq -n '.a |= 1' > imageDetail.json"#).1.is_empty());
+    }
+
+    fn run_block(block: &str) -> (String, Vec<Written>) {
+        let indented: String = block.lines().map(|l| format!("        {l}\n")).collect();
+        let text = format!("version: 0.2\nphases:\n  build:\n    commands:\n      - |\n{indented}");
+        let doc = parse(Syntax::Yaml, &text, &Limits::default()).expect("yaml");
+        let root = doc.root().expect("root").clone();
+        let w = buildspec_commands(&root)
+            .iter()
+            .flat_map(|c| {
+                writes(&text, c, &|n: &str| {
+                    n.eq_ignore_ascii_case("imagedetail.json")
+                })
+            })
+            .collect();
+        (text, w)
+    }
+
+    #[test]
+    fn heredocs_are_read() {
+        let (text, w) = run_block(
+            "cat > imageDetail.json <<EOF\n{\"ImageUri\": \"$REPO:$TAG\"}\nEOF\necho done",
+        );
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].tool, "cat");
+        let doc = w[0].doc.as_ref().expect("object");
+        let key = &doc.entries().expect("map")[0].key;
+        assert_eq!(text.get(key.span.range()), Some("\"ImageUri\""));
+        assert_eq!(text.get(w[0].target_span.range()), Some("imageDetail.json"));
+        let (_, w) = run_block(
+            "cat <<'EOF' > imageDetail.json\n{\"ImageURI\": \"r/web@sha256:latest\"}\nEOF",
+        );
+        assert_eq!(w.len(), 1);
+        // The shell builds structure: unknowable.
+        assert!(
+            run_block("cat > imageDetail.json <<EOF\n$DOC\nEOF")
+                .1
+                .is_empty()
+        );
+        // No delimiter line: not a here-document the shell would finish.
+        assert!(run_block("cat > imageDetail.json <<EOF\n{}").1.is_empty());
+        assert!(run_block("cat > other.json <<EOF\n{}\nEOF").1.is_empty());
+    }
+
+    #[test]
+    fn random_writers_never_panic() {
+        let pieces = [
+            "cat",
+            "tee",
+            " > ",
+            ">",
+            "imageDetail.json",
+            "<<",
+            "<<-",
+            "'EOF'",
+            "EOF",
+            "\n",
+            "{",
+            "}",
+            "\"",
+            "ImageURI",
+            ":",
+            "$X",
+            "${Y}",
+            "\\",
+            "jq -n ",
+            "'.a = $u'",
+            " | ",
+            "[",
+            "]",
+            "é",
+            "\t",
+            "printf '%s' ",
+            "echo ",
+            ",",
+            "=",
+            ".",
+        ];
+        let mut state: u64 = 0xDEAD_BEEF_CAFE_F00D;
+        for _ in 0..2000 {
+            let mut cmd = String::new();
+            for _ in 0..(state % 24) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                cmd.push_str(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            let _ = run_block(&cmd);
+            let _ = jq::assignments(&cmd);
+        }
     }
 
     #[test]

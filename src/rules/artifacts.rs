@@ -125,6 +125,25 @@ fn buildspec_writes<'a>(cx: &Context<'a>) -> Vec<(&'a SourceFile, written::Writt
             }
         }
     }
+    // Buildspecs written inline in CodeBuild projects: their trees point
+    // into the project's file.
+    for file in cx.files.iter().filter(|f| {
+        matches!(
+            f.kind,
+            FileKind::CloudFormation | FileKind::Terraform | FileKind::CodeBuildProject
+        )
+    }) {
+        for project in &crate::model::codebuild::of(file).projects {
+            let Some(spec) = project.inline() else {
+                continue;
+            };
+            for command in written::buildspec_commands(&spec.root) {
+                for w in written::writes(&file.text, command, &is_target) {
+                    out.push((file, w));
+                }
+            }
+        }
+    }
     out
 }
 
@@ -310,6 +329,16 @@ fn required_string(
             file.at(entry.value.span),
             format!("\"{field}\" is empty"),
         )),
+        Some(s) if matches!(field, "imageUri" | "ImageURI") && digest_problem(s).is_some() => {
+            out.push(Finding::new(
+                rule,
+                file.at(entry.value.span),
+                format!(
+                    "\"{field}\" \"{s}\" has {}: write @sha256: followed by the 64 hex digits of the image digest, or a tag",
+                    digest_problem(s).unwrap_or_default()
+                ),
+            ))
+        }
         Some(s) if has_shell_variable(s) => out.push(Finding::new(
             rule,
             file.at(entry.value.span),
@@ -453,16 +482,122 @@ impl Rule for AppSpecInvalid {
         match &spec.version {
             None => report(
                 Span::new(spec.root.start as usize, spec.root.start as usize),
-                "appspec has no \"version\": add version: 0.0".into(),
+                format!(
+                    "{} appspec has no \"version\": add version: 0.0",
+                    spec.platform.as_str()
+                ),
             ),
             Some((_, Some(v))) if v.text == "0.0" || v.is_dynamic() => {}
             Some((key, v)) => report(
                 v.as_ref().map_or(*key, |v| v.span),
                 format!(
-                    "appspec version \"{}\" is not valid: CodeDeploy accepts only 0.0",
+                    "{} appspec version \"{}\" is not valid: CodeDeploy accepts only 0.0",
+                    spec.platform.as_str(),
                     v.as_ref().map_or("", |v| v.text.as_str())
                 ),
             ),
+        }
+        let platform = spec.platform.as_str();
+        for t in &spec.unknown_types {
+            report(
+                t.span,
+                format!(
+                    "resource type \"{}\" is not one CodeDeploy deploys: use AWS::ECS::Service (ECS) or AWS::Lambda::Function (Lambda)",
+                    t.text
+                ),
+            );
+        }
+        for t in &spec.lambda_targets {
+            if let Some(ty) =
+                t.ty.as_ref()
+                    .filter(|ty| !ty.is_dynamic() && ty.text != "AWS::Lambda::Function")
+            {
+                report(
+                    ty.span,
+                    format!(
+                        "Lambda resource \"{}\" has type \"{}\": a Lambda appspec deploys AWS::Lambda::Function",
+                        t.key, ty.text
+                    ),
+                );
+            } else if t.ty.is_none() {
+                report(
+                    t.span,
+                    format!(
+                        "Lambda resource \"{}\" has no Type: set Type: AWS::Lambda::Function",
+                        t.key
+                    ),
+                );
+            }
+            if !t.missing.is_empty() {
+                report(
+                    t.properties.unwrap_or(t.span),
+                    format!(
+                        "Lambda resource \"{}\" has no {}: a Lambda appspec needs Name, Alias, CurrentVersion and TargetVersion",
+                        t.key,
+                        t.missing.join(", ")
+                    ),
+                );
+            }
+        }
+        for extra in spec.ecs_targets.iter().skip(1) {
+            report(
+                extra.span,
+                "ECS appspec has a second TargetService: CodeDeploy deploys exactly one ECS service per appspec".into(),
+            );
+        }
+        for t in &spec.ecs_targets {
+            if let Some(ty) =
+                t.ty.as_ref()
+                    .filter(|ty| !ty.is_dynamic() && ty.text != "AWS::ECS::Service")
+            {
+                report(
+                    ty.span,
+                    format!(
+                        "ECS TargetService has type \"{}\": an ECS appspec deploys AWS::ECS::Service",
+                        ty.text
+                    ),
+                );
+            }
+            if let Some(port) = t.container_port.as_ref().filter(|p| !p.is_dynamic())
+                && !port
+                    .text
+                    .trim()
+                    .parse::<u32>()
+                    .is_ok_and(|n| (1..=65535).contains(&n))
+            {
+                report(
+                    port.span,
+                    format!(
+                        "ECS ContainerPort \"{}\" is not a port number: write the container's port as an integer",
+                        port.text
+                    ),
+                );
+            }
+            if let Some(awsvpc) = t.awsvpc {
+                match t.subnets {
+                    None => report(
+                        awsvpc,
+                        "ECS AwsvpcConfiguration has no Subnets: list the subnets the tasks run in".into(),
+                    ),
+                    Some((span, Some(0))) => report(
+                        span,
+                        "ECS AwsvpcConfiguration Subnets is empty: list the subnets the tasks run in".into(),
+                    ),
+                    _ => {}
+                }
+            }
+            if let Some(ip) = t.assign_public_ip.as_ref().filter(|v| !v.is_dynamic())
+                && ip.text != "ENABLED"
+                && ip.text != "DISABLED"
+            {
+                report(
+                    ip.span,
+                    format!(
+                        "ECS AssignPublicIp \"{}\" is not ENABLED or DISABLED",
+                        ip.text
+                    ),
+                );
+            }
         }
         for t in &spec.ecs_targets {
             let at = t.properties.unwrap_or(t.span);
@@ -490,19 +625,76 @@ impl Rule for AppSpecInvalid {
                 );
             }
         }
+        if spec.platform == Platform::Ec2 {
+            // The CodeDeploy agent refuses an appspec without `os: linux`
+            // or `os: windows`.
+            match &spec.os {
+                None if spec.has_ec2_sections || spec.hooks_as_map => report(
+                    Span::new(spec.root.start as usize, spec.root.start as usize),
+                    "EC2/on-premises appspec has no \"os\": add os: linux (or windows)".into(),
+                ),
+                Some((key, v)) => {
+                    if let Some(v) = v.as_ref().filter(|v| !v.is_dynamic()) {
+                        if v.text != "linux" && v.text != "windows" {
+                            report(
+                                v.span,
+                                format!(
+                                    "EC2/on-premises appspec os \"{}\" is not linux or windows",
+                                    v.text
+                                ),
+                            );
+                        }
+                    } else if v.is_none() {
+                        report(
+                            *key,
+                            "EC2/on-premises appspec os is empty: write linux or windows".into(),
+                        );
+                    }
+                }
+                None => {}
+            }
+        }
         let valid = spec.platform.hooks();
         for hook in &spec.hooks {
+            if spec.platform == Platform::Ec2 {
+                if hook.empty || hook.not_a_list {
+                    report(
+                        hook.span,
+                        format!(
+                            "EC2/on-premises hook \"{}\" is not a list of scripts: the agent fails the deployment; list scripts with a location, or remove the hook",
+                            hook.name
+                        ),
+                    );
+                }
+                for script in &hook.without_location {
+                    report(
+                        *script,
+                        format!(
+                            "EC2/on-premises hook \"{}\" has a script with no location: set location to the script's path in the revision",
+                            hook.name
+                        ),
+                    );
+                }
+            }
             let known = |list: &[&str]| list.iter().any(|h| h.eq_ignore_ascii_case(&hook.name));
             if spec.platform == Platform::Ec2 && known(RESERVED_EC2_EVENTS) {
                 if hook.has_scripts {
                     report(
                         hook.span,
                         format!(
-                            "\"{}\" is run by CodeDeploy itself and cannot run scripts: move them to a hook such as BeforeInstall or AfterInstall",
+                            "EC2/on-premises event \"{}\" is run by CodeDeploy itself and cannot run scripts: move them to a hook such as BeforeInstall or AfterInstall",
                             hook.name
                         ),
                     );
                 }
+            } else if known(valid) && hook.empty && spec.platform != Platform::Ec2 {
+                report(
+                    hook.span,
+                    format!(
+                        "{platform} hook \"{}\" has no value: name the Lambda function it runs, or remove the hook",
+                        hook.name
+                    ),
+                );
             } else if !known(valid) {
                 report(
                     hook.span,
@@ -525,7 +717,16 @@ const ID_TAG: &str = "image-tag-mutable";
 
 impl Rule for ImageTagMutable {
     fn check_file(&self, _cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
+        // The shape rules report malformed digests in imagedefinitions and
+        // imageDetail files: one finding per defect.
+        let shaped = matches!(
+            file.kind,
+            FileKind::ImageDefinitions | FileKind::ImageDetail
+        );
         let mut check = |image: &Val| {
+            if shaped && digest_problem(&image.text).is_some() {
+                return;
+            }
             if let Some(why) = mutable_image(&image.text) {
                 out.push(Finding::new(
                     ID_TAG,
@@ -565,16 +766,113 @@ impl Rule for ImageTagMutable {
             }
         }
     }
+
+    /// The image references buildspecs write into imagedefinitions and
+    /// imageDetail files, checked like committed ones. What the shell fills
+    /// in (`<NAME>` in the evaluated text) is unknown; a literal `:latest`
+    /// after it still counts.
+    fn check_workspace(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        for (file, w) in buildspec_writes(cx) {
+            let Ok(root) = &w.doc else { continue };
+            let images: Vec<&Node> = if is_image_detail(&w.target) {
+                root.get("ImageURI").into_iter().collect()
+            } else {
+                root.items()
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter_map(|i| i.get("imageUri"))
+                    .collect()
+            };
+            for node in images {
+                let Some(text) = node.as_str() else { continue };
+                if digest_problem(text).is_some() {
+                    continue;
+                }
+                let judged = shell_placeholders_as_unknown(text);
+                if let Some(why) = mutable_image(&judged) {
+                    let shown = judged.replace("${", "$").replace('}', "");
+                    out.push(Finding::new(
+                        ID_TAG,
+                        file.at(node.span),
+                        format!(
+                            "image \"{shown}\" that {} writes into \"{}\" {why}: deploy an immutable version tag or a digest (@sha256:...)",
+                            w.tool, w.target
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// `<REPO>:latest` (a shell expansion in evaluated text) -> `${REPO}:latest`.
+fn shell_placeholders_as_unknown(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        let Some(close) = rest[open..].find('>') else {
+            break;
+        };
+        let name = &rest[open + 1..open + close];
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            break;
+        }
+        out.push_str(&rest[..open]);
+        out.push_str(&format!("${{{name}}}"));
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What is wrong with the digest of an image reference (`name@sha256:...`):
+/// a digest is an algorithm and its hex digits, `sha256:` and 64 of them (or
+/// `sha512:` and 128). `None` when there is no digest, it is well formed, or
+/// part of it is filled in later (`$DIGEST`, `<...>`, `${...}`).
+pub fn digest_problem(image: &str) -> Option<String> {
+    let (_, digest) = image.trim().rsplit_once('@')?;
+    if digest.contains(['$', '<', '{', '%']) {
+        return None;
+    }
+    let hex = |h: &str, n: usize| {
+        h.len() == n
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    match digest.split_once(':') {
+        Some(("sha256", h)) if hex(h, 64) => None,
+        Some(("sha512", h)) if hex(h, 128) => None,
+        Some(("sha256", h)) if h.bytes().all(|b| b.is_ascii_hexdigit()) && !h.is_empty() => {
+            Some(format!("a digest of {} hex digits instead of 64", h.len()))
+        }
+        _ => Some(format!("a malformed digest \"{digest}\"")),
+    }
 }
 
 /// Why an image reference is mutable, if it is: `:latest`, or no tag or
 /// digest at all. Values with unknown parts are only judged by a literal
-/// `:latest`.
+/// `:latest`. A malformed digest pins nothing: the reference is judged
+/// without it.
 pub fn mutable_image(image: &str) -> Option<&'static str> {
     let image = image.trim();
-    if image.is_empty() || image.contains('<') || image.contains("%s") || image.contains('@') {
+    if image.is_empty() || image.contains('<') || image.contains("%s") {
         return None;
     }
+    let image = match image.rsplit_once('@') {
+        Some(_) if digest_problem(image).is_none() => return None,
+        Some((name, _)) => {
+            let last = name.rsplit('/').next().unwrap_or(name);
+            return match last.rsplit_once(':') {
+                Some((_, "latest")) => {
+                    Some("uses the mutable \"latest\" tag and a malformed digest")
+                }
+                Some(_) => None,
+                None if name.contains('$') => None,
+                None => Some("has a malformed digest and no tag, so it means \"latest\""),
+            };
+        }
+        None => image,
+    };
     let last = image.rsplit('/').next().unwrap_or(image);
     match last.rsplit_once(':') {
         Some((_, "latest")) => Some("uses the mutable \"latest\" tag"),
@@ -586,7 +884,7 @@ pub fn mutable_image(image: &str) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
-    use super::mutable_image;
+    use super::{digest_problem, mutable_image};
 
     #[test]
     fn mutable_images() {
@@ -595,7 +893,22 @@ mod tests {
         assert!(mutable_image("localhost:5000/web").is_some());
         assert!(mutable_image("${Repo}:latest").is_some());
         assert!(mutable_image("localhost:5000/web:1.2").is_none());
-        assert!(mutable_image("web@sha256:abc").is_none());
+        assert!(mutable_image("web@sha256:abc").is_some());
+        assert!(mutable_image("web@sha256:latest").is_some());
+        assert!(mutable_image("web:1.2@sha256:abc").is_none());
+        assert!(mutable_image("web:latest@sha256:abc").is_some());
+        let digest = "a".repeat(64);
+        assert!(mutable_image(&format!("web@sha256:{digest}")).is_none());
+        assert!(mutable_image("web@$DIGEST").is_none());
+        assert_eq!(digest_problem(&format!("web@sha256:{digest}")), None);
+        assert_eq!(digest_problem("web:1"), None);
+        assert_eq!(
+            digest_problem("web@sha256:abc1").as_deref(),
+            Some("a digest of 4 hex digits instead of 64")
+        );
+        assert!(digest_problem("web@sha256:latest").is_some());
+        assert!(digest_problem(&format!("web@sha256:{}", "A".repeat(64))).is_some());
+        assert!(digest_problem("web@${Digest}").is_none());
         assert!(mutable_image("<IMAGE1_NAME>").is_none());
         assert!(mutable_image("${Repo}:${Tag}").is_none());
         assert!(mutable_image("${ImageUri}").is_none());

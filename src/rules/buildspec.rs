@@ -4,9 +4,10 @@
 //! downloaded scripts piped into a shell.
 
 use super::{Context, Rule};
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use crate::model::buildspec::{self, Buildspec, Command, PHASES, Phase, TOP_LEVEL_KEYS};
 use crate::model::codebuild::{self, SpecSource};
+use crate::shell::follow::Workspace;
 use crate::shell::{self, commands};
 use crate::source::{FileKind, SourceFile};
 use crate::syntax::{Node, NodeKind};
@@ -51,21 +52,76 @@ pub struct UnguardedPublish;
 impl Rule for UnguardedPublish {
     fn check_file(&self, _cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
         for spec in codebuild::buildspecs(file) {
-            // Without build commands nothing can fail before post_build:
-            // a failure in install or pre_build skips post_build.
-            let build = spec.phase("build");
-            let abort = is_abort(build) || build.is_none_or(|b| b.commands.is_empty());
-            for phase in &spec.phases {
-                let post = phase.name.text == "post_build";
-                if post {
-                    unguarded(file, spec, phase, &phase.commands, abort, false, out);
-                }
-                unguarded(file, spec, phase, &phase.finally, abort && post, true, out);
+            unguarded_in(file, spec, &shell::Direct, out);
+        }
+    }
+
+    /// Commands that publish through a Makefile target or a script of the
+    /// repository (or, when those are not in the scan, judged by name).
+    fn check_workspace(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let ws = Workspace::new(cx.files, codebuild::repository_root(cx.files));
+        for file in cx.files {
+            if file.kind == FileKind::Text {
+                continue;
+            }
+            let specs = codebuild::buildspecs(file);
+            if specs.is_empty() {
+                continue;
+            }
+            let follower = ws.resolver(&file.display, true);
+            for spec in specs {
+                unguarded_in(file, spec, &follower, out);
             }
         }
     }
 }
 
+/// Every unguarded publish of a buildspec's post_build and finally blocks.
+fn unguarded_in(
+    file: &SourceFile,
+    spec: &Buildspec,
+    resolve: &dyn shell::Resolve,
+    out: &mut Vec<Finding>,
+) {
+    // Without build commands nothing can fail before post_build: a failure
+    // in install or pre_build skips post_build.
+    let build = spec.phase("build");
+    let abort = is_abort(build) || build.is_none_or(|b| b.commands.is_empty());
+    let bash = spec.env.shell.as_ref().is_some_and(|s| {
+        matches!(
+            s.text.rsplit('/').next().unwrap_or(""),
+            "bash" | "zsh" | "ksh"
+        )
+    });
+    let dialect = shell::Dialect { bash, resolve };
+    for phase in &spec.phases {
+        let post = phase.name.text == "post_build";
+        if post {
+            unguarded(
+                file,
+                spec,
+                phase,
+                &phase.commands,
+                abort,
+                false,
+                dialect,
+                out,
+            );
+        }
+        unguarded(
+            file,
+            spec,
+            phase,
+            &phase.finally,
+            abort && post,
+            true,
+            dialect,
+            out,
+        );
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn unguarded(
     file: &SourceFile,
     spec: &Buildspec,
@@ -73,31 +129,66 @@ fn unguarded(
     items: &[Command],
     mut guarded: bool,
     finally: bool,
+    dialect: shell::Dialect<'_>,
     out: &mut Vec<Finding>,
 ) {
     let mut errexit = false;
+    let mut double_brackets = false;
     for item in items {
         let Some(text) = &item.text else { continue };
-        let scan = shell::scan_item(text, guarded, errexit && !spec.is_legacy());
+        let scan = shell::scan_with(text, guarded, errexit && !spec.is_legacy(), dialect);
+        double_brackets |= text.contains("[[") && text.contains("CODEBUILD_BUILD_SUCCEEDING");
         for u in &scan.unguarded {
             let what = if finally {
                 format!("{} finally", phase.name.text)
             } else {
                 phase.name.text.to_string()
             };
-            let fix = if phase.name.text == "post_build" {
+            let mut fix = if phase.name.text == "post_build" {
                 "guard it with CODEBUILD_BUILD_SUCCEEDING or set on-failure: ABORT on build"
+                    .to_owned()
             } else {
-                "guard it with CODEBUILD_BUILD_SUCCEEDING"
+                "guard it with CODEBUILD_BUILD_SUCCEEDING".to_owned()
             };
-            out.push(Finding::new(
-                ID_UNGUARDED,
-                file.at(item.file_span(u.span.clone())),
+            if double_brackets && !dialect.bash {
+                fix.push_str(" (`[[` is no test under the default sh: set env.shell: bash)");
+            }
+            let command = quote(text.get(u.span.clone()).unwrap_or(""));
+            let message = if u.by_name {
+                format!(
+                    "\"{command}\" in {what} looks like a publish (judged by the name: the {} is not in the scan) and runs even when the build failed: {fix}",
+                    if u.label.starts_with("make") {
+                        "target"
+                    } else {
+                        "script"
+                    }
+                )
+            } else if u.trail.is_empty() {
                 format!(
                     "\"{}\" in {what} runs even when the build failed: {fix}",
                     u.label
-                ),
-            ));
+                )
+            } else {
+                format!(
+                    "\"{command}\" in {what} runs \"{}\" even when the build failed: {fix}",
+                    u.label
+                )
+            };
+            let mut finding = Finding::new(
+                ID_UNGUARDED,
+                file.at(item.file_span(u.span.clone())),
+                message,
+            );
+            for step in &u.trail {
+                finding = finding.related(
+                    crate::finding::Location {
+                        file: step.file,
+                        span: step.span,
+                    },
+                    step.label.clone(),
+                );
+            }
+            out.push(finding);
         }
         guarded |= scan.guards_later;
         errexit = scan.errexit;
@@ -127,6 +218,21 @@ impl Rule for Invalid {
             }
         }
         if file.kind == FileKind::Buildspec
+            && buildspec::of(file).is_none()
+            && file.parse_error.is_none()
+            && file
+                .roots()
+                .first()
+                .is_none_or(|root| matches!(root.kind, NodeKind::Null))
+        {
+            // CodeBuild: "YAML_FILE_ERROR: ... buildspec is empty" (or has
+            // no document at all).
+            out.push(Finding::new(
+                ID_INVALID,
+                file.at(crate::syntax::Span::new(0, 0)),
+                "buildspec is empty: CodeBuild rejects it; write a mapping with version and phases",
+            ));
+        } else if file.kind == FileKind::Buildspec
             && buildspec::of(file).is_none()
             && let Some(root) = file.roots().first()
             && !matches!(root.kind, NodeKind::Null)
@@ -171,18 +277,15 @@ fn invalid(file: &SourceFile, spec: &Buildspec, out: &mut Vec<Finding>) {
     }
     for e in root.entries().unwrap_or(&[]) {
         if !TOP_LEVEL_KEYS.contains(&e.key.text.as_str()) {
-            out.push(
-                Finding::new(
-                    ID_INVALID,
-                    file.at(e.key.span),
-                    format!(
-                        "unknown top-level key \"{}\": CodeBuild ignores it; expected one of {}",
-                        e.key.text,
-                        TOP_LEVEL_KEYS.join(", ")
-                    ),
-                )
-                .severity(Severity::Low),
-            );
+            out.push(Finding::new(
+                ID_INVALID,
+                file.at(e.key.span),
+                format!(
+                    "unknown top-level key \"{}\": CodeBuild ignores it; expected one of {}",
+                    e.key.text,
+                    TOP_LEVEL_KEYS.join(", ")
+                ),
+            ));
         }
     }
     let Some(phases) = root.get("phases") else {

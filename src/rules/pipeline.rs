@@ -3,13 +3,14 @@
 //! a deploy action needs that its build never packages.
 
 use super::{Context, Rule};
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use crate::model::fields::is_prod;
 use crate::model::pipeline::{self, Action, Pipeline, Stage};
 use crate::model::value::Val;
 use crate::model::{buildspec, codebuild};
+use crate::shell::follow::Workspace;
 use crate::source::SourceFile;
-use crate::syntax::Span;
+use crate::syntax::{NodeKind, Span};
 
 /// True when the stage or the action names production, or the action
 /// deploys to a production target. Returns the value that says so.
@@ -23,40 +24,270 @@ fn prod_marker<'a>(stage: &'a Stage, action: &'a Action) -> Option<&'a Val> {
     action.targets().find(|v| is_prod(&v.text))
 }
 
+/// Why an action is taken to deploy to production: the value that says so
+/// and how to say it.
+struct Evidence<'a> {
+    at: &'a Val,
+    what: String,
+}
+
+fn evidence<'a>(
+    stage: &'a Stage,
+    action: &'a Action,
+    prod_params: &[(String, String)],
+) -> Option<Evidence<'a>> {
+    if is_prod(&stage.name.text) {
+        return Some(Evidence {
+            at: &stage.name,
+            what: format!("stage named \"{}\"", stage.name.text),
+        });
+    }
+    if is_prod(&action.name.text) {
+        return Some(Evidence {
+            at: &action.name,
+            what: format!("action named \"{}\"", action.name.text),
+        });
+    }
+    if let Some(t) = action.targets().find(|v| is_prod(&v.text)) {
+        return Some(Evidence {
+            at: t,
+            what: format!("target \"{}\"", t.text),
+        });
+    }
+    if let Some(p) = action
+        .config_value("ProjectName")
+        .filter(|v| is_prod(&v.text))
+    {
+        return Some(Evidence {
+            at: p,
+            what: format!("CodeBuild project \"{}\"", p.text),
+        });
+    }
+    if let Some(env) = action.config_value("EnvironmentVariables")
+        && let Some(value) = env_values(&env.text).into_iter().find(|v| is_prod(v))
+    {
+        return Some(Evidence {
+            at: env,
+            what: format!("environment variable value \"{value}\""),
+        });
+    }
+    // A parameter whose allowed values include production, used by the
+    // stage or the action.
+    let used = std::iter::once(&stage.name)
+        .chain(std::iter::once(&action.name))
+        .chain(action.configuration.iter().filter_map(|c| c.value.as_ref()));
+    for v in used {
+        for (name, allowed) in prod_params {
+            if v.text.contains(&format!("${{{name}}}")) {
+                return Some(Evidence {
+                    at: v,
+                    what: format!(
+                        "parameter \"{name}\", whose allowed values include \"{allowed}\""
+                    ),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// The `"value"` strings of a CodeBuild `EnvironmentVariables` JSON list.
+fn env_values(text: &str) -> Vec<String> {
+    let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(text)
+    else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|i| i.get("value").and_then(|v| v.as_str()).map(str::to_owned))
+        .collect()
+}
+
+/// CloudFormation parameters whose `AllowedValues` include a production
+/// value: (name, that value).
+fn prod_parameters(file: &SourceFile) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for root in file.roots() {
+        // Terraform: a variable whose validation lists a production value
+        // (`contains(["dev", "prod"], var.env)`).
+        for e in root.entries().unwrap_or(&[]) {
+            if e.key.text != "variable" {
+                continue;
+            }
+            let NodeKind::Block(block) = &e.value.kind else {
+                continue;
+            };
+            let [name] = &block.labels[..] else { continue };
+            let text = file.slice(e.value.span);
+            let Some(at) = text
+                .find("validation")
+                .and_then(|v| text[v..].find("condition").map(|c| v + c))
+            else {
+                continue;
+            };
+            let line = text[at..].lines().next().unwrap_or("");
+            let quoted = line.split('"').skip(1).step_by(2);
+            if let Some(v) = quoted.into_iter().find(|q| is_prod(q) && q.len() < 32) {
+                out.push((format!("var.{}", name.text), v.to_owned()));
+            }
+        }
+        let Some(params) = root.get("Parameters").and_then(|p| p.entries()) else {
+            continue;
+        };
+        for p in params {
+            let allowed = p
+                .value
+                .get("AllowedValues")
+                .map(crate::model::value::values)
+                .unwrap_or_default();
+            if let Some(v) = allowed.iter().find(|v| is_prod(&v.text)) {
+                out.push((p.key.text.to_string(), v.text.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Labels of the catalogue that deploy (not only publish an image or a
+/// package).
+fn deploys(label: &str) -> bool {
+    let first = label.split_whitespace().next().unwrap_or("");
+    match first {
+        "aws" => !["aws ecr ", "aws ecr-public ", "aws codeartifact "]
+            .iter()
+            .any(|p| label.starts_with(p)),
+        "cdk" | "sam" | "serverless" | "sls" | "terraform" | "tofu" | "terragrunt" | "pulumi"
+        | "copilot" | "eb" | "ecs" | "kubectl" | "oc" | "helmfile" | "skaffold" | "argocd"
+        | "firebase" | "netlify" | "fly" | "flyctl" | "vercel" => true,
+        "helm" => !label.ends_with("push"),
+        "boto3" => true,
+        _ => false,
+    }
+}
+
+/// What a non-Deploy action deploys: a CodeBuild project whose buildspec
+/// runs a deploy command (the command's label), or a Lambda / Step
+/// Functions invoke named for deploying.
+fn deploys_through(
+    cx: &Context<'_>,
+    ws: &Workspace<'_>,
+    root: &str,
+    file: &SourceFile,
+    action: &Action,
+) -> Option<String> {
+    if action.is_provider("CodeBuild") {
+        let linked = buildspec_of(cx, root, file, action)?;
+        let follower = ws.resolver(&linked.file.display, false);
+        for (_, command) in linked.spec.commands() {
+            let Some(text) = &command.text else { continue };
+            if let Some(label) = deploy_in(text, &follower, 0) {
+                return Some(format!("whose project runs \"{label}\""));
+            }
+        }
+        return None;
+    }
+    if action.is_category("Invoke")
+        && (action.is_provider("Lambda") || action.is_provider("StepFunctions"))
+    {
+        let named = action
+            .config_value("FunctionName")
+            .into_iter()
+            .chain(action.config_value("StateMachineArn"))
+            .chain(std::iter::once(&action.name))
+            .find(|v| {
+                let lower = v.text.to_ascii_lowercase();
+                ["deploy", "release", "promote", "rollout"]
+                    .iter()
+                    .any(|w| lower.contains(w))
+            })?;
+        return Some(format!("which invokes \"{}\"", named.text));
+    }
+    None
+}
+
+/// The first deploy command of a command item, guarded or not, through
+/// `sh -c` bodies, Makefiles and scripts (never judged by name alone).
+fn deploy_in(text: &str, resolve: &dyn crate::shell::Resolve, depth: usize) -> Option<String> {
+    for s in crate::shell::simple_commands(text) {
+        if depth < 4
+            && let Some(body) = crate::shell::commands::shell_c_body(&s)
+        {
+            if let Some(found) = deploy_in(&body, resolve, depth + 1) {
+                return Some(found);
+            }
+            continue;
+        }
+        if let Some(hit) = resolve.publishes(&s)
+            && !hit.by_name
+            && deploys(&hit.label)
+        {
+            return Some(hit.label);
+        }
+    }
+    None
+}
+
 /// `pipeline-prod-without-approval`.
 pub struct ProdWithoutApproval;
 
 impl Rule for ProdWithoutApproval {
-    fn check_file(&self, _cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
-        for p in &pipeline::of(file).pipelines {
-            for (i, stage) in p.stages.iter().enumerate() {
-                let approved_before = p.stages[..i]
-                    .iter()
-                    .any(|s| s.actions.iter().any(Action::is_approval));
-                if approved_before {
-                    continue;
-                }
-                let found = stage.actions.iter().find_map(|a| {
-                    if !a.is_category("Deploy") {
-                        return None;
-                    }
-                    let marker = prod_marker(stage, a)?;
-                    let order = a.run_order.unwrap_or(1);
-                    let approved_here = stage
-                        .actions
+    fn check_workspace(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let root = codebuild::repository_root(cx.files);
+        let ws = Workspace::new(cx.files, root.clone());
+        for file in cx.files {
+            let pipelines = &pipeline::of(file).pipelines;
+            if pipelines.is_empty() {
+                continue;
+            }
+            let prod_params = prod_parameters(file);
+            for p in pipelines {
+                for (i, stage) in p.stages.iter().enumerate() {
+                    let approved_before = p.stages[..i]
                         .iter()
-                        .any(|b| b.is_approval() && b.run_order.unwrap_or(1) < order);
-                    (!approved_here).then_some(marker)
-                });
-                if let Some(marker) = found {
-                    out.push(Finding::new(
-                        "pipeline-prod-without-approval",
-                        file.at(marker.span),
-                        format!(
-                            "stage \"{}\" deploys to production with no manual approval before it: add a Manual approval action in an earlier stage",
-                            stage.name.text
-                        ),
-                    ));
+                        .any(|s| s.actions.iter().any(Action::is_approval));
+                    if approved_before {
+                        continue;
+                    }
+                    let found = stage.actions.iter().find_map(|a| {
+                        let evidence = evidence(stage, a, &prod_params).or_else(|| {
+                            // A CodeBuild project named for production.
+                            let Found::One(_, project) = project_of(cx, file, a) else {
+                                return None;
+                            };
+                            let name = project
+                                .refs
+                                .iter()
+                                .find(|r| !r.contains("${") && is_prod(r))?;
+                            Some(Evidence {
+                                at: a.config_value("ProjectName")?,
+                                what: format!("CodeBuild project \"{name}\""),
+                            })
+                        })?;
+                        let how = if a.is_category("Deploy") {
+                            None
+                        } else {
+                            Some(deploys_through(cx, &ws, &root, file, a)?)
+                        };
+                        let order = a.run_order.unwrap_or(1);
+                        let approved_here = stage
+                            .actions
+                            .iter()
+                            .any(|b| b.is_approval() && b.run_order.unwrap_or(1) < order);
+                        (!approved_here).then_some((a, evidence, how))
+                    });
+                    if let Some((a, evidence, how)) = found {
+                        let through = how
+                            .map(|h| format!(" through action \"{}\", {h},", a.name.text))
+                            .unwrap_or_default();
+                        out.push(Finding::new(
+                            "pipeline-prod-without-approval",
+                            file.at(evidence.at.span),
+                            format!(
+                                "stage \"{}\" deploys to production{through} with no manual approval before it (evidence of production: {}): add a Manual approval action in an earlier stage",
+                                stage.name.text, evidence.what
+                            ),
+                        ));
+                    }
                 }
             }
         }
@@ -101,7 +332,9 @@ impl Rule for ArtifactStoreDefaultKey {
                     .region
                     .as_ref()
                     .map_or(String::new(), |r| format!(" ({})", r.text));
-                let mut finding = Finding::new(
+                // One severity for the rule (GitHub reads it from the rule):
+                // the cross-account/region case says so in its message.
+                out.push(Finding::new(
                     "pipeline-artifact-store-default-key",
                     file.at(store.span),
                     match crossing {
@@ -112,11 +345,7 @@ impl Rule for ArtifactStoreDefaultKey {
                             "artifact store{region} has no encryptionKey: artifacts use the AWS-managed S3 key; set a customer-managed KMS key"
                         ),
                     },
-                );
-                if crossing.is_some() {
-                    finding = finding.severity(Severity::High);
-                }
-                out.push(finding);
+                ));
             }
         }
     }
@@ -280,15 +509,19 @@ fn packages(pattern: &str, path: &str, discard_paths: bool) -> bool {
 /// The buildspec a CodeBuild action runs, when the repository says: the
 /// project its `ProjectName` names (inline, by path, or the default
 /// `buildspec.yml`), else the repository's only buildspec.
-fn buildspec_of<'a>(
-    cx: &Context<'a>,
-    root: &str,
-    pipeline_file: &'a SourceFile,
-    action: &Action,
-) -> Option<codebuild::Linked<'a>> {
-    let name = action.config_value("ProjectName")?;
-    // The project the name refers to: one in the pipeline's own file, else
-    // the only one in the repository with that name.
+enum Found<'a> {
+    One(&'a SourceFile, &'a codebuild::Project),
+    None,
+    /// Several projects of that name: which one runs is unknown.
+    Ambiguous,
+}
+
+/// The CodeBuild project a `ProjectName` refers to: one in the pipeline's
+/// own file, else the only one in the repository with that name.
+fn project_of<'a>(cx: &Context<'a>, pipeline_file: &'a SourceFile, action: &Action) -> Found<'a> {
+    let Some(name) = action.config_value("ProjectName") else {
+        return Found::None;
+    };
     let named = |f: &'a SourceFile| {
         codebuild::of(f)
             .projects
@@ -296,17 +529,27 @@ fn buildspec_of<'a>(
             .filter(|p| p.refs.contains(&name.text))
             .map(move |p| (f, p))
     };
-    let project = match named(pipeline_file).next() {
-        Some(found) => Some(found),
-        None => {
-            let mut all = cx.files.iter().flat_map(named);
-            match (all.next(), all.next()) {
-                (Some(only), None) => Some(only),
-                (None, _) => None,
-                // Several projects of that name: which one runs is unknown.
-                (Some(_), Some(_)) => return None,
-            }
-        }
+    if let Some((f, p)) = named(pipeline_file).next() {
+        return Found::One(f, p);
+    }
+    let mut all = cx.files.iter().flat_map(named);
+    match (all.next(), all.next()) {
+        (Some((f, p)), None) => Found::One(f, p),
+        (None, _) => Found::None,
+        (Some(_), Some(_)) => Found::Ambiguous,
+    }
+}
+
+fn buildspec_of<'a>(
+    cx: &Context<'a>,
+    root: &str,
+    pipeline_file: &'a SourceFile,
+    action: &Action,
+) -> Option<codebuild::Linked<'a>> {
+    let project = match project_of(cx, pipeline_file, action) {
+        Found::One(file, project) => Some((file, project)),
+        Found::None => None,
+        Found::Ambiguous => return None,
     };
     if let Some((file, project)) = project {
         return codebuild::linked(cx.files, root, file, project);
@@ -382,7 +625,41 @@ impl Rule for ArtifactFileMissing {
 
 #[cfg(test)]
 mod tests {
-    use super::packages;
+    use super::{deploys, env_values, packages};
+
+    #[test]
+    fn deployments_and_mere_publishes() {
+        for label in [
+            "aws cloudformation deploy",
+            "aws ecs update-service",
+            "cdk deploy",
+            "terraform apply",
+            "kubectl apply",
+            "helm upgrade",
+            "boto3 update_service",
+            "aws s3 sync",
+        ] {
+            assert!(deploys(label), "{label}");
+        }
+        for label in [
+            "docker push",
+            "aws ecr put-image",
+            "npm publish",
+            "helm push",
+            "twine upload",
+        ] {
+            assert!(!deploys(label), "{label}");
+        }
+    }
+
+    #[test]
+    fn environment_values() {
+        assert_eq!(
+            env_values(r#"[{"name":"STAGE","value":"prod","type":"PLAINTEXT"}]"#),
+            ["prod"]
+        );
+        assert!(env_values("not json").is_empty());
+    }
 
     #[test]
     fn artifact_patterns() {

@@ -20,11 +20,12 @@
 //! simple command instead of an error.
 
 pub mod commands;
+pub mod follow;
 pub mod guard;
 pub mod lex;
 pub mod parse;
 
-pub use guard::{ItemScan, Unguarded, scan_item};
+pub use guard::{Dialect, Direct, Hit, ItemScan, Resolve, Step, Unguarded, scan_item, scan_with};
 pub use parse::{AndOr, Command, List, Pipeline, Simple, Word, parse, simples};
 
 use std::ops::Range;
