@@ -12,6 +12,7 @@ pub mod diff;
 pub mod discover;
 pub mod engine;
 pub mod finding;
+pub mod fix;
 pub mod hook;
 pub mod model;
 pub mod report;

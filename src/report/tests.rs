@@ -76,6 +76,7 @@ fn sample() -> Report {
             related: Vec::new(),
             help: "read it from Secrets Manager with `env.secrets-manager`".into(),
             fingerprint: "3f2a9c0d1e7b4a65".into(),
+            fix: None,
         },
         Reported {
             rule: "insecure-download",
@@ -86,6 +87,7 @@ fn sample() -> Report {
             related: Vec::new(),
             help: "drop -k and pin the script's checksum".into(),
             fingerprint: "9b1c44e07a2d3f18".into(),
+            fix: None,
         },
         Reported {
             rule: "duplicate-key",
@@ -105,6 +107,7 @@ fn sample() -> Report {
             ],
             help: "keep one of the two keys".into(),
             fingerprint: "c0ffee0012345678".into(),
+            fix: None,
         },
     ];
     let mut by_severity: BTreeMap<Severity, usize> =

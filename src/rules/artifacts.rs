@@ -286,11 +286,14 @@ fn required_string(
             .find(|e| misspellings.contains(&e.key.text.as_str()))
         {
             Some(wrong) => {
-                out.push(Finding::new(
-                    rule,
-                    file.at(wrong.key.span),
-                    format!("key \"{}\" must be spelled \"{field}\"", wrong.key.text),
-                ));
+                out.push(
+                    Finding::new(
+                        rule,
+                        file.at(wrong.key.span),
+                        format!("key \"{}\" must be spelled \"{field}\"", wrong.key.text),
+                    )
+                    .with_fix(crate::fix::edits::rename_key(file, &wrong.key, field)),
+                );
                 return;
             }
             None => format!("entry has no \"{field}\": add it"),
