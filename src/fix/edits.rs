@@ -3,6 +3,8 @@
 //! written in a way the fix can edit exactly (then the finding has no fix).
 
 use crate::finding::{Applicability, Edit, Fix};
+use crate::model::buildspec::Command;
+use crate::shell::Simple;
 use crate::source::SourceFile;
 use crate::syntax::{Key, Span};
 
@@ -78,4 +80,114 @@ pub fn remove_comment(file: &SourceFile, span: Span, applicability: Applicabilit
         "remove the suppression comment",
         vec![edit],
     ))
+}
+
+/// The file span of a byte range of a command's text, when the file holds
+/// exactly that text there (no escape, quote or line folding in between).
+fn exact(file: &SourceFile, c: &Command, range: std::ops::Range<usize>) -> Option<Span> {
+    let text = c.text.as_deref()?.get(range.clone())?;
+    let span = c.file_span(range);
+    (file.text.get(span.range())? == text).then_some(span)
+}
+
+/// `docker-layer-cache-stale`: ` --pull` after the `build` subcommand.
+pub fn docker_pull(file: &SourceFile, c: &Command, s: &Simple) -> Option<Fix> {
+    let build = s
+        .words
+        .iter()
+        .skip(1)
+        .find(|w| matches!(w.raw.as_str(), "build" | "b"))?;
+    let span = exact(file, c, build.span.clone())?;
+    Some(Fix::safe(
+        "add --pull to the docker build",
+        vec![Edit::insert(span.end, " --pull")],
+    ))
+}
+
+/// The line break used by the line that contains `at` (`\r\n` or `\n`).
+fn line_break(text: &str, at: usize) -> &'static str {
+    match text.get(at..).and_then(|t| t.find('\n')) {
+        Some(i) if i > 0 && text.as_bytes().get(at + i - 1) == Some(&b'\r') => "\r\n",
+        _ => "\n",
+    }
+}
+
+/// `buildspec-multiline-no-errexit`: `set -e` as the first line of a
+/// literal (`|`) block, indented as the block's first line.
+pub fn errexit_block(file: &SourceFile, c: &Command) -> Option<Fix> {
+    let text = c.text.as_deref()?;
+    if !c.block || !block_header(file, c)?.1.starts_with('|') {
+        return None;
+    }
+    let first_len = text.find('\n').unwrap_or(text.len());
+    if first_len == 0 {
+        return None;
+    }
+    let first = exact(file, c, 0..first_len)?;
+    let at = first.start as usize;
+    let line_start = file.text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let indent = file.text.get(line_start..at)?;
+    if !indent.chars().all(|ch| ch == ' ' || ch == '\t') {
+        return None;
+    }
+    let newline = line_break(&file.text, at);
+    Some(Fix::unsafe_(
+        "start the block with set -e",
+        vec![Edit::insert(
+            first.start,
+            format!("set -e{newline}{indent}"),
+        )],
+    ))
+}
+
+/// The guard `post-build-unguarded-publish` inserts.
+pub const GUARD: &str = r#"'[ "$CODEBUILD_BUILD_SUCCEEDING" = "1" ] || exit 1'"#;
+
+/// `post-build-unguarded-publish`: a guard item on its own line before the
+/// list item `c`, with the item's indentation.
+pub fn guard_before(file: &SourceFile, c: &Command) -> Option<Fix> {
+    let (line_start, prefix) = if c.block {
+        let (line_start, _) = block_header(file, c)?;
+        let line = file.text.get(line_start..)?;
+        let dash = line.trim_start_matches([' ', '\t']).strip_prefix('-')?;
+        let after = dash.len() - dash.trim_start_matches(' ').len();
+        (line_start, line.get(..line.len() - dash.len() + after)?)
+    } else {
+        let at = c.span.start as usize;
+        let line_start = file.text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+        (line_start, file.text.get(line_start..at)?)
+    };
+    let at = line_start;
+    let indent_len = prefix.len() - prefix.trim_start_matches([' ', '\t']).len();
+    let (indent, dash) = prefix.split_at(indent_len);
+    if !(dash.starts_with('-') && dash.len() > 1 && dash[1..].chars().all(|ch| ch == ' ')) {
+        return None;
+    }
+    let newline = line_break(&file.text, at);
+    Some(Fix::unsafe_(
+        "stop the phase when the build failed, before the first publishing command",
+        vec![Edit::insert(
+            u32::try_from(line_start).ok()?,
+            format!("{indent}{dash}{GUARD}{newline}"),
+        )],
+    ))
+}
+
+/// For a block scalar item: where its header line (`- |`) starts, and the
+/// block indicator written there.
+fn block_header<'f>(file: &'f SourceFile, c: &Command) -> Option<(usize, &'f str)> {
+    let mut end = file.text.get(..c.span.start as usize)?.rfind('\n')?;
+    loop {
+        let start = file.text.get(..end)?.rfind('\n').map_or(0, |i| i + 1);
+        let line = file.text.get(start..end)?.trim_end_matches('\r');
+        let code = match line.find(" #") {
+            Some(i) => &line[..i],
+            None => line,
+        };
+        if code.trim().is_empty() {
+            end = start.checked_sub(1)?;
+            continue;
+        }
+        return Some((start, code.split_whitespace().last()?));
+    }
 }

@@ -76,9 +76,14 @@ fn unguarded(
     out: &mut Vec<Finding>,
 ) {
     let mut errexit = false;
+    // The guard goes before the first item that publishes.
+    let mut first: Option<&Command> = None;
     for item in items {
         let Some(text) = &item.text else { continue };
         let scan = shell::scan_item(text, guarded, errexit && !spec.is_legacy());
+        if first.is_none() && !scan.unguarded.is_empty() {
+            first = Some(item);
+        }
         for u in &scan.unguarded {
             let what = if finally {
                 format!("{} finally", phase.name.text)
@@ -90,14 +95,17 @@ fn unguarded(
             } else {
                 "guard it with CODEBUILD_BUILD_SUCCEEDING"
             };
-            out.push(Finding::new(
-                ID_UNGUARDED,
-                file.at(item.file_span(u.span.clone())),
-                format!(
-                    "\"{}\" in {what} runs even when the build failed: {fix}",
-                    u.label
-                ),
-            ));
+            out.push(
+                Finding::new(
+                    ID_UNGUARDED,
+                    file.at(item.file_span(u.span.clone())),
+                    format!(
+                        "\"{}\" in {what} runs even when the build failed: {fix}",
+                        u.label
+                    ),
+                )
+                .with_fix(crate::fix::edits::guard_before(file, first.unwrap_or(item))),
+            );
         }
         guarded |= scan.guards_later;
         errexit = scan.errexit;
@@ -330,7 +338,8 @@ impl Rule for MultilineNoErrexit {
                                             "multi-line command of {count} commands runs without \"set -e\": a failure of \"{}\" does not fail the build; start the block with \"set -e\"",
                                             quote(text.get(first.clone()).unwrap_or(""))
                                         ),
-                                    ),
+                                    )
+                                    .with_fix(crate::fix::edits::errexit_block(file, item)),
                                 );
                             }
                         }
@@ -408,6 +417,7 @@ impl Rule for DockerLayerCacheStale {
                             quote(text_of(c, &s))
                         ),
                     )
+                    .with_fix(crate::fix::edits::docker_pull(file, c, &s))
                     .related(file.at(path.span), "docker layers cached here"),
                 );
             }
@@ -455,6 +465,7 @@ impl Rule for DockerLayerCacheStale {
                                 project.label
                             ),
                         )
+                        .with_fix(crate::fix::edits::docker_pull(link.file, c, &s))
                         .related(file.at(mode.span), "docker layer cache enabled here"),
                     );
                 }
