@@ -5,8 +5,9 @@
 use crate::finding::{Applicability, Edit, Fix};
 use crate::model::buildspec::Command;
 use crate::shell::Simple;
+use crate::source::FileKind;
 use crate::source::SourceFile;
-use crate::syntax::{Key, Span};
+use crate::syntax::{Key, Node, NodeKind, Span, Syntax};
 
 /// Renames a mapping key in place, inside its quotes when it is quoted.
 pub fn rename_key(file: &SourceFile, key: &Key, to: &str) -> Option<Fix> {
@@ -189,5 +190,108 @@ fn block_header<'f>(file: &'f SourceFile, c: &Command) -> Option<(usize, &'f str
             continue;
         }
         return Some((start, code.split_whitespace().last()?));
+    }
+}
+
+/// `privileged-mode-missing`: privileged mode written `false` becomes
+/// `true` (inside its quotes, if any); when it is absent, it is added as the
+/// first entry of the project's environment, in the file's own style.
+pub fn privileged_on(file: &SourceFile, project: &crate::model::codebuild::Project) -> Option<Fix> {
+    let fix = |edit| Some(Fix::unsafe_("turn privileged mode on", vec![edit]));
+    if let Some(v) = &project.privileged {
+        let written = file.text.get(v.span.range())?;
+        let bare = written.trim_matches(['"', '\'']);
+        if !bare.eq_ignore_ascii_case("false") || written.len() > bare.len() + 2 {
+            return None;
+        }
+        let quotes = (written.len() - bare.len()) / 2;
+        let start = v.span.start as usize + quotes;
+        let replacement = match bare {
+            "False" => "True",
+            "FALSE" => "TRUE",
+            _ => "true",
+        };
+        return fix(Edit::replace(
+            Span::new(start, start + bare.len()),
+            replacement,
+        ));
+    }
+    let env = project_environment(file, project)?;
+    let first = env.entries()?.first()?;
+    let (name, assign) = match file.kind {
+        FileKind::CloudFormation => ("PrivilegedMode", ": "),
+        FileKind::Terraform => ("privileged_mode", " = "),
+        FileKind::CodeBuildProject => ("privilegedMode", ": "),
+        _ => return None,
+    };
+    let at = first.key.span.start as usize;
+    let line_start = file.text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let indent = file.text.get(line_start..at)?;
+    let own_line = indent.chars().all(|c| c == ' ' || c == '\t');
+    let newline = line_break(&file.text, at);
+    let flow = file.syntax == Some(Syntax::Json)
+        || file.text.get(env.span.range())?.starts_with('{') && file.syntax == Some(Syntax::Yaml);
+    let edit = if file.syntax == Some(Syntax::Json) {
+        let entry = format!("\"{name}\"{assign}true,");
+        if own_line {
+            Edit::insert(first.key.span.start, format!("{entry}{newline}{indent}"))
+        } else {
+            Edit::insert(first.key.span.start, format!("{entry} "))
+        }
+    } else if flow {
+        Edit::insert(first.key.span.start, format!("{name}{assign}true, "))
+    } else if own_line {
+        Edit::insert(
+            u32::try_from(line_start).ok()?,
+            format!("{indent}{name}{assign}true{newline}"),
+        )
+    } else {
+        return None;
+    };
+    fix(edit)
+}
+
+/// The `Environment` / `environment` node of a project, found again from
+/// the span the model keeps (the logical id, the resource's name label or
+/// the project object).
+fn project_environment<'f>(
+    file: &'f SourceFile,
+    project: &crate::model::codebuild::Project,
+) -> Option<&'f Node> {
+    use crate::model::fields;
+    for root in file.roots() {
+        let body = match file.kind {
+            FileKind::CloudFormation => fields::cfn_resources(root, "AWS::CodeBuild::Project")
+                .into_iter()
+                .find(|(_, span, _)| *span == project.span)
+                .map(|(_, _, props)| props),
+            FileKind::Terraform => fields::tf_resources(root, "aws_codebuild_project")
+                .into_iter()
+                .find(|(_, span, _)| *span == project.span)
+                .map(|(_, _, body)| body),
+            FileKind::CodeBuildProject => find_node(root, project.span, 0),
+            _ => None,
+        };
+        if let Some(env) = body.and_then(|b| fields::get(b, &["environment"])) {
+            return Some(env);
+        }
+    }
+    None
+}
+
+/// The map node at exactly `span` (bounded depth).
+fn find_node(node: &Node, span: Span, depth: usize) -> Option<&Node> {
+    if node.span == span && node.entries().is_some() {
+        return Some(node);
+    }
+    if depth > 8 || !node.span.contains(span) {
+        return None;
+    }
+    match &node.kind {
+        NodeKind::Map(entries) => entries
+            .iter()
+            .find_map(|e| find_node(&e.value, span, depth + 1)),
+        NodeKind::Seq(items) => items.iter().find_map(|n| find_node(n, span, depth + 1)),
+        _ => None,
     }
 }
