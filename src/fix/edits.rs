@@ -295,3 +295,233 @@ fn find_node(node: &Node, span: Span, depth: usize) -> Option<&Node> {
         _ => None,
     }
 }
+
+/// A value to insert: a string or a mapping.
+pub enum New<'a> {
+    Str(&'a str),
+    Map(Vec<(&'a str, New<'a>)>),
+}
+
+impl New<'_> {
+    /// Inline, JSON-like (`{"k": "v"}`), or HCL (`{ "k" = "v" }`).
+    fn inline(&self, hcl: bool) -> String {
+        match self {
+            New::Str(s) => json_string(s),
+            New::Map(entries) => {
+                let sep = if hcl { " = " } else { ": " };
+                let body: Vec<String> = entries
+                    .iter()
+                    .map(|(k, v)| format!("{}{sep}{}", json_string(k), v.inline(hcl)))
+                    .collect();
+                if hcl {
+                    format!("{{ {} }}", body.join(", "))
+                } else {
+                    format!("{{{}}}", body.join(", "))
+                }
+            }
+        }
+    }
+
+    /// YAML block lines at `indent`, each ending with `newline`.
+    fn block(&self, key: &str, indent: &str, newline: &str, out: &mut String) {
+        match self {
+            New::Str(s) => {
+                out.push_str(&format!("{indent}{key}: {s}{newline}"));
+            }
+            New::Map(entries) => {
+                out.push_str(&format!("{indent}{key}:{newline}"));
+                let inner = format!("{indent}  ");
+                for (k, v) in entries {
+                    v.block(k, &inner, newline, out);
+                }
+            }
+        }
+    }
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
+}
+
+/// Inserts `key: value` as the first entry of the mapping `map`, written in
+/// the mapping's own style (JSON, YAML block or flow, HCL object or block
+/// body), on its own line when the first entry is on its own line.
+pub fn insert_first(file: &SourceFile, map: &Node, key: &str, value: &New<'_>) -> Option<Edit> {
+    let first = map.entries()?.first()?;
+    let at = first.key.span.start as usize;
+    let line_start = file.text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let indent = file.text.get(line_start..at)?;
+    let own_line = indent.chars().all(|c| c == ' ' || c == '\t');
+    let newline = line_break(&file.text, at);
+    let line_at = u32::try_from(line_start).ok()?;
+    match file.syntax? {
+        Syntax::Json => {
+            let entry = format!("{}: {},", json_string(key), value.inline(false));
+            Some(if own_line {
+                Edit::insert(first.key.span.start, format!("{entry}{newline}{indent}"))
+            } else {
+                Edit::insert(first.key.span.start, format!("{entry} "))
+            })
+        }
+        Syntax::Yaml => {
+            if file.text.get(map.span.range())?.starts_with('{') {
+                let entry = format!("{}: {}, ", json_string(key), value.inline(false));
+                Some(Edit::insert(first.key.span.start, entry))
+            } else if own_line {
+                let mut lines = String::new();
+                value.block(key, indent, newline, &mut lines);
+                Some(Edit::insert(line_at, lines))
+            } else {
+                append_yaml(file, map, indent, key, value, newline)
+            }
+        }
+        Syntax::Hcl => {
+            if matches!(map.kind, NodeKind::Block(_)) {
+                // A block body: `name = value` attributes, one per line.
+                if !own_line {
+                    return None;
+                }
+                Some(Edit::insert(
+                    line_at,
+                    format!("{indent}{key} = {}{newline}", value.inline(true)),
+                ))
+            } else if own_line {
+                Some(Edit::insert(
+                    line_at,
+                    format!(
+                        "{indent}{} = {}{newline}",
+                        json_string(key),
+                        value.inline(true)
+                    ),
+                ))
+            } else {
+                Some(Edit::insert(
+                    first.key.span.start,
+                    format!("{} = {}, ", json_string(key), value.inline(true)),
+                ))
+            }
+        }
+    }
+}
+
+/// The mapping (or HCL block) written at exactly `span`, anywhere in the
+/// file's tree (depth-bounded).
+pub fn map_at(file: &SourceFile, span: Span) -> Option<&Node> {
+    file.roots().iter().find_map(|r| map_in(r, span, 0))
+}
+
+fn map_in(node: &Node, span: Span, depth: usize) -> Option<&Node> {
+    if node.span == span && node.entries().is_some() {
+        return Some(node);
+    }
+    if depth > 128 || !node.span.contains(span) {
+        return None;
+    }
+    match &node.kind {
+        NodeKind::Map(entries) => entries
+            .iter()
+            .find_map(|e| map_in(&e.value, span, depth + 1)),
+        NodeKind::Seq(items) => items.iter().find_map(|n| map_in(n, span, depth + 1)),
+        NodeKind::Block(block) => block
+            .body
+            .iter()
+            .find_map(|e| map_in(&e.value, span, depth + 1)),
+        NodeKind::Call(call) => call.args.iter().find_map(|n| map_in(n, span, depth + 1)),
+        _ => None,
+    }
+}
+
+/// `oidc-audience-missing`: a `StringEquals` condition on the audience
+/// claim `key` with `audience`, added to the statement at `statement`
+/// (into its `StringEquals`, its `Condition`, or as a new `Condition`; in a
+/// Terraform policy document as a new `condition` block).
+pub fn audience_condition(
+    file: &SourceFile,
+    statement: Span,
+    key: &str,
+    audience: &str,
+) -> Option<Fix> {
+    let stmt = map_at(file, statement)?;
+    let describe = format!("add the condition \"StringEquals\": {{\"{key}\": \"{audience}\"}}");
+    let edit = if matches!(stmt.kind, NodeKind::Block(_)) {
+        // data "aws_iam_policy_document": a `condition` block.
+        let first = stmt.entries()?.first()?;
+        let at = first.key.span.start as usize;
+        let line_start = file.text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+        let indent = file.text.get(line_start..at)?;
+        if !indent.chars().all(|c| c == ' ' || c == '\t') {
+            return None;
+        }
+        let nl = line_break(&file.text, at);
+        Edit::insert(
+            u32::try_from(line_start).ok()?,
+            format!(
+                "{indent}condition {{{nl}{indent}  test     = \"StringEquals\"{nl}{indent}  variable = {}{nl}{indent}  values   = [{}]{nl}{indent}}}{nl}",
+                json_string(key),
+                json_string(audience)
+            ),
+        )
+    } else {
+        let condition = crate::model::fields::get(stmt, &["Condition"]);
+        match condition {
+            Some(c) if c.entries().is_some() => {
+                let equals = c
+                    .entries()?
+                    .iter()
+                    .rev()
+                    .find(|e| e.key.text == "StringEquals")
+                    .map(|e| &e.value);
+                match equals {
+                    Some(eq) if eq.entries().is_some_and(|e| !e.is_empty()) => {
+                        insert_first(file, eq, key, &New::Str(audience))?
+                    }
+                    Some(_) => return None,
+                    None => insert_first(
+                        file,
+                        c,
+                        "StringEquals",
+                        &New::Map(vec![(key, New::Str(audience))]),
+                    )?,
+                }
+            }
+            Some(_) => return None,
+            None => insert_first(
+                file,
+                stmt,
+                "Condition",
+                &New::Map(vec![(
+                    "StringEquals",
+                    New::Map(vec![(key, New::Str(audience))]),
+                )]),
+            )?,
+        }
+    };
+    Some(Fix::unsafe_(describe, vec![edit]))
+}
+
+/// Appends `key: value` after the last entry of a YAML block mapping whose
+/// first key shares its line with a `- ` (a sequence item): the new lines
+/// take the first key's column.
+fn append_yaml(
+    file: &SourceFile,
+    map: &Node,
+    prefix: &str,
+    key: &str,
+    value: &New<'_>,
+    newline: &str,
+) -> Option<Edit> {
+    if !prefix.chars().all(|c| c == ' ' || c == '-') || !prefix.contains('-') {
+        return None;
+    }
+    let indent = " ".repeat(prefix.chars().count());
+    let last = map.entries()?.last()?;
+    let end = last.value.span.end.max(last.key.span.end) as usize;
+    let at = if file.text.get(..end)?.ends_with('\n') {
+        end
+    } else {
+        end + file.text.get(end..)?.find('\n')? + 1
+    };
+    let mut lines = String::new();
+    value.block(key, &indent, newline, &mut lines);
+    Some(Edit::insert(u32::try_from(at).ok()?, lines))
+}

@@ -273,7 +273,13 @@ impl Rule for AudienceMissing {
                         f.principal_location(),
                         format!("{} trusts {} with no \"{key}\" condition: tokens minted for other audiences are accepted", who(&f), issuer.name()),
                     )
-                    .help(format!("add \"StringEquals\": {{\"{key}\": \"{expected}\"}}")),
+                    .help(format!("add \"StringEquals\": {{\"{key}\": \"{expected}\"}}"))
+                    .with_fix(match issuer.kind {
+                        IssuerKind::GitHub => issuer.expected_audience().and_then(|aud| {
+                            crate::fix::edits::audience_condition(f.file, f.statement.span, &key, aud)
+                        }),
+                        _ => None,
+                    }),
                     &f,
                 )),
                 ClaimState::Constrained { binding } => {
