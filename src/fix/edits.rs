@@ -297,6 +297,7 @@ fn find_node(node: &Node, span: Span, depth: usize) -> Option<&Node> {
 }
 
 /// A value to insert: a string or a mapping.
+#[derive(Clone)]
 pub enum New<'a> {
     Str(&'a str),
     Map(Vec<(&'a str, New<'a>)>),
@@ -524,4 +525,86 @@ fn append_yaml(
     let mut lines = String::new();
     value.block(key, &indent, newline, &mut lines);
     Some(Edit::insert(u32::try_from(at).ok()?, lines))
+}
+
+/// `workflow-id-token-broad`: `id-token: write` leaves the workflow's
+/// `permissions` and goes to each job that assumes a role with it and
+/// inherits the workflow's permissions; such a job gets a copy of the
+/// workflow's scopes, so that nothing else changes for it. Only for a map of
+/// scopes (not `write-all`).
+pub fn move_id_token(file: &SourceFile, w: &crate::model::workflow::Workflow) -> Option<Fix> {
+    use crate::model::workflow::Permissions;
+    let Some(Permissions::Map { span, scopes }) = &w.permissions else {
+        return None;
+    };
+    let id_token = scopes
+        .iter()
+        .rev()
+        .find(|s| s.name == "id-token" && s.level.text == "write")?;
+    let map = map_at(file, *span)?;
+    let mut edits = vec![if scopes.len() == 1 {
+        // The only scope: the workflow keeps `permissions: {}` (no scope).
+        let before = file.text.get(..span.start as usize)?;
+        let colon = before.trim_end().strip_suffix(':')?.len();
+        Edit::replace(Span::new(colon + 1, span.end as usize), " {}")
+    } else {
+        remove_entry(file, map, id_token.key_span, id_token.level.span)?
+    }];
+    let root = file.roots().first()?;
+    let jobs = crate::model::fields::get(root, &["jobs"])?.entries()?;
+    let copy: Vec<(&str, New<'_>)> = scopes
+        .iter()
+        .map(|s| (s.name.as_str(), New::Str(s.level.text.as_str())))
+        .collect();
+    for job in w
+        .jobs
+        .iter()
+        .filter(|j| j.permissions.is_none() && j.assumes_role_with_oidc())
+    {
+        let node = &jobs.iter().find(|e| e.key.span == job.key_span)?.value;
+        edits.push(insert_first(
+            file,
+            node,
+            "permissions",
+            &New::Map(copy.clone()),
+        )?);
+    }
+    Some(Fix::unsafe_(
+        "move id-token: write from the workflow's permissions to the jobs that assume a role",
+        edits,
+    ))
+}
+
+/// Deletes one `key: value` entry of a mapping: its whole line in a block
+/// mapping (when the line holds nothing else but a comment), or the entry
+/// and one neighbouring comma in a flow mapping.
+fn remove_entry(file: &SourceFile, map: &Node, key: Span, value: Span) -> Option<Edit> {
+    let text = file.text.as_str();
+    let start = key.start as usize;
+    let end = value.end.max(key.end) as usize;
+    if text.get(map.span.range())?.starts_with('{') {
+        let after = text.get(end..)?;
+        let trimmed = after.trim_start_matches([' ', '\t']);
+        if let Some(rest) = trimmed.strip_prefix(',') {
+            let gap = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+            return Some(Edit::delete(Span::new(
+                start,
+                text.len() - rest.len() + gap,
+            )));
+        }
+        let before = text.get(..start)?.trim_end_matches([' ', '\t']);
+        let comma = before.strip_suffix(',')?.len();
+        return Some(Edit::delete(Span::new(comma, end)));
+    }
+    let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
+    if !text.get(line_start..start)?.trim().is_empty() {
+        return None;
+    }
+    let rest = text.get(end..)?;
+    let line_end = rest.find('\n').map_or(text.len(), |i| end + i + 1);
+    let tail = text.get(end..line_end)?.trim();
+    if !(tail.is_empty() || tail.starts_with('#')) {
+        return None;
+    }
+    Some(Edit::delete(Span::new(line_start, line_end)))
 }
