@@ -116,7 +116,11 @@ fn diagnostic(report: &Report, files: &mut Files<'_>, finding: &Reported) -> Dia
     if let Some(rule) = report.rules.iter().find(|r| r.id == finding.rule) {
         notes.push(format!("see: {}", rule.help_uri));
     }
-    let message = if finding.fix.is_some() {
+    let safe_fix = finding
+        .fix
+        .as_ref()
+        .is_some_and(|f| f.applicability == crate::finding::Applicability::Safe);
+    let message = if safe_fix {
         format!("[*] {}", finding.message)
     } else {
         finding.message.clone()
