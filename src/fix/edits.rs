@@ -546,7 +546,8 @@ pub fn move_id_token(file: &SourceFile, w: &crate::model::workflow::Workflow) ->
         // The only scope: the workflow keeps `permissions: {}` (no scope).
         let before = file.text.get(..span.start as usize)?;
         let colon = before.trim_end().strip_suffix(':')?.len();
-        Edit::replace(Span::new(colon + 1, span.end as usize), " {}")
+        let end = span.start as usize + file.text.get(span.range())?.trim_end().len();
+        Edit::replace(Span::new(colon + 1, end), " {}")
     } else {
         remove_entry(file, map, id_token.key_span, id_token.level.span)?
     }];
