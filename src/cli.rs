@@ -434,6 +434,12 @@ fn write_fixes(
     }
     let mut all = outcome.notices.clone();
     all.append(&mut notices);
+    if !quiet {
+        // Also on standard error: not every format shows notices.
+        for n in &all {
+            let _ = writeln!(stderr, "shiplint: {}: {}", n.path, n.reason);
+        }
+    }
     all
 }
 

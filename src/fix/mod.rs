@@ -421,10 +421,7 @@ pub fn diff(outcome: &Outcome) -> String {
 /// on disk since it was read, is left alone with a notice. Returns the
 /// notices and the number of files written.
 pub fn write(outcome: &Outcome, roots: &[PathBuf]) -> (usize, Vec<Notice>) {
-    let roots: Vec<PathBuf> = roots
-        .iter()
-        .filter_map(|r| std::fs::canonicalize(r).ok())
-        .collect();
+    let roots: Vec<PathBuf> = roots.iter().filter_map(|r| canonical_root(r)).collect();
     let mut notices = Vec::new();
     let mut written = 0;
     for c in &outcome.changed {
@@ -434,6 +431,20 @@ pub fn write(outcome: &Outcome, roots: &[PathBuf]) -> (usize, Vec<Notice>) {
         }
     }
     (written, notices)
+}
+
+/// A scanned path, resolved; a file named through a symlink stays the
+/// link's own path (its target is not part of the tree).
+fn canonical_root(root: &Path) -> Option<PathBuf> {
+    let meta = std::fs::symlink_metadata(root).ok()?;
+    if meta.file_type().is_symlink() && !root.is_dir() {
+        let parent = match root.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        return Some(std::fs::canonicalize(parent).ok()?.join(root.file_name()?));
+    }
+    std::fs::canonicalize(root).ok()
 }
 
 fn write_one(c: &Changed, roots: &[PathBuf]) -> Result<(), String> {
