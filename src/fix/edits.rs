@@ -528,10 +528,10 @@ fn append_yaml(
 }
 
 /// `workflow-id-token-broad`: `id-token: write` leaves the workflow's
-/// `permissions` and goes to each job that assumes a role with it and
-/// inherits the workflow's permissions; such a job gets a copy of the
-/// workflow's scopes, so that nothing else changes for it. Only for a map of
-/// scopes (not `write-all`).
+/// `permissions` and goes to each job that inherits them and runs
+/// configure-aws-credentials (to assume a role); such a job gets a copy of
+/// the workflow's scopes, so that nothing else changes for it. Only for a
+/// map of scopes (not `write-all`).
 pub fn move_id_token(file: &SourceFile, w: &crate::model::workflow::Workflow) -> Option<Fix> {
     use crate::model::workflow::Permissions;
     let Some(Permissions::Map { span, scopes }) = &w.permissions else {
@@ -557,11 +557,14 @@ pub fn move_id_token(file: &SourceFile, w: &crate::model::workflow::Workflow) ->
         .iter()
         .map(|s| (s.name.as_str(), New::Str(s.level.text.as_str())))
         .collect();
-    for job in w
-        .jobs
-        .iter()
-        .filter(|j| j.permissions.is_none() && j.assumes_role_with_oidc())
-    {
+    // The jobs that assume a role with OIDC; also those that configure AWS
+    // credentials otherwise (static keys about to be replaced by a role),
+    // so that no job touching AWS loses the token.
+    for job in w.jobs.iter().filter(|j| {
+        j.permissions.is_none()
+            && (j.assumes_role_with_oidc()
+                || j.steps.iter().any(|s| s.configures_aws_credentials()))
+    }) {
         let node = &jobs.iter().find(|e| e.key.span == job.key_span)?.value;
         edits.push(insert_first(
             file,
