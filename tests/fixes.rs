@@ -622,3 +622,102 @@ fn secrets_never_appear_in_fixes_or_diffs() {
         shiplint::report::render(&report, shiplint::report::Format::Json, Default::default());
     assert!(!json.contains(secret));
 }
+
+/// A small deterministic generator (xorshift64*), for the mutants below.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+}
+
+/// The text with one line-level change: a line deleted, duplicated, moved,
+/// re-indented, or a character inserted.
+fn mutate(text: &str, rng: &mut Rng) -> String {
+    let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_owned).collect();
+    if lines.is_empty() {
+        return text.to_owned();
+    }
+    let i = rng.below(lines.len());
+    match rng.below(5) {
+        0 => {
+            lines.remove(i);
+        }
+        1 => {
+            let line = lines[i].clone();
+            lines.insert(i, line);
+        }
+        2 => {
+            let j = rng.below(lines.len());
+            lines.swap(i, j);
+        }
+        3 => lines[i] = format!("  {}", lines[i]),
+        _ => {
+            let chars: Vec<char> = lines[i].chars().collect();
+            let at = rng.below(chars.len() + 1);
+            let c = ['"', '\'', ':', '-', '#', '{', '[', '|', ' ', '\\'][rng.below(10)];
+            lines[i] = chars[..at]
+                .iter()
+                .chain(std::iter::once(&c))
+                .chain(&chars[at..])
+                .collect();
+        }
+    }
+    lines.concat()
+}
+
+#[test]
+fn fixing_mutated_inputs_never_breaks_parsing_nor_adds_findings() {
+    let options = ScanOptions {
+        ignore_comments: true,
+        ..ScanOptions::default()
+    };
+    let mut inputs: Vec<(String, String)> = Vec::new();
+    for registered in shiplint::rules::RULES {
+        inputs.extend(doc_examples(registered.doc));
+    }
+    let mut rng = Rng(0x5eed_f1c5);
+    let findings = |name: &str, bytes: &[u8]| {
+        let report = scan_in_memory(&[(name, bytes)], &options).expect("scan");
+        (report.findings.len(), count(&report, "parse-error"))
+    };
+    let mut applied = 0;
+    for (name, text) in &inputs {
+        for round in 0..12 {
+            // Up to three changes at once.
+            let mut mutant = text.clone();
+            for _ in 0..(round % 4) {
+                mutant = mutate(&mutant, &mut rng);
+            }
+            let outcome = fix::run_in_memory(&[(name.as_str(), mutant.as_bytes())], &options, true)
+                .expect("fix");
+            applied += outcome.applied;
+            for c in &outcome.changed {
+                let (before, broken_before) = findings(name, &c.original);
+                let (after, broken_after) = findings(name, &c.fixed);
+                assert!(
+                    after <= before && broken_after <= broken_before,
+                    "{name}: {before} findings ({broken_before} parse errors) before, {after} ({broken_after}) after fixing\n{mutant}\n---\n{}",
+                    String::from_utf8_lossy(&c.fixed)
+                );
+                let again =
+                    fix::run_in_memory(&[(name.as_str(), c.fixed.as_slice())], &options, true)
+                        .expect("fix");
+                assert!(again.changed.is_empty(), "{name}: not idempotent\n{mutant}");
+            }
+        }
+    }
+    assert!(applied >= 10, "only {applied} fixes applied");
+}

@@ -161,6 +161,54 @@ pub fn run(
     unsafe_fixes: bool,
     narrow: &mut dyn FnMut(&mut Report),
 ) -> Result<Outcome, ScanError> {
+    let mut scan = |overlay: &BTreeMap<PathBuf, Vec<u8>>| {
+        let mut report = engine::scan_with_overlay(options, overlay)?;
+        narrow(&mut report);
+        Ok(report)
+    };
+    passes(
+        &mut scan,
+        &|path| std::fs::read(path),
+        options,
+        unsafe_fixes,
+    )
+}
+
+/// [`run`] over files given in memory as (path, bytes): nothing is read
+/// from or written to disk (fuzzing, embedding).
+pub fn run_in_memory(
+    inputs: &[(&str, &[u8])],
+    options: &ScanOptions,
+    unsafe_fixes: bool,
+) -> Result<Outcome, ScanError> {
+    let mut scan = |overlay: &BTreeMap<PathBuf, Vec<u8>>| {
+        let files: Vec<(&str, &[u8])> = inputs
+            .iter()
+            .map(|(name, bytes)| match overlay.get(Path::new(name)) {
+                Some(fixed) => (*name, fixed.as_slice()),
+                None => (*name, *bytes),
+            })
+            .collect();
+        engine::scan_in_memory(&files, options)
+    };
+    let read = |path: &Path| {
+        inputs
+            .iter()
+            .find(|(name, _)| Path::new(name) == path)
+            .map(|(_, bytes)| bytes.to_vec())
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))
+    };
+    passes(&mut scan, &read, options, unsafe_fixes)
+}
+
+/// Scan-and-fix passes until nothing changes; `scan` sees the fixed files
+/// through the overlay, `read` gives a file's bytes before any fix.
+fn passes(
+    scan: &mut dyn FnMut(&BTreeMap<PathBuf, Vec<u8>>) -> Result<Report, ScanError>,
+    read: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
+    options: &ScanOptions,
+    unsafe_fixes: bool,
+) -> Result<Outcome, ScanError> {
     let mut states: BTreeMap<PathBuf, State> = BTreeMap::new();
     let mut dropped: BTreeSet<(String, &'static str, String)> = BTreeSet::new();
     let mut outcome = Outcome::default();
@@ -169,8 +217,7 @@ pub fn run(
             .iter()
             .map(|(p, s)| (p.clone(), s.current.clone()))
             .collect();
-        let mut report = engine::scan_with_overlay(options, &overlay)?;
-        narrow(&mut report);
+        let report = scan(&overlay)?;
         let mut by_file: BTreeMap<PathBuf, (usize, Vec<Candidate<'_>>)> = BTreeMap::new();
         for finding in &report.findings {
             let Some(fix) = &finding.fix else { continue };
@@ -204,7 +251,7 @@ pub fn run(
             let display = shown.path.clone();
             let bytes = match states.get(&path) {
                 Some(s) => s.current.clone(),
-                None => match std::fs::read(&path) {
+                None => match read(&path) {
                     Ok(bytes) => bytes,
                     Err(e) => {
                         outcome.notices.push(notice(
