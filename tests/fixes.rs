@@ -296,6 +296,13 @@ const CASES: &[Case] = &[
         before: "resource \"aws_iam_role\" \"deploy\" {\n  name = \"deploy\"\n  assume_role_policy = jsonencode({\n    Version = \"2012-10-17\"\n    Statement = [{\n      Effect    = \"Allow\"\n      Principal = { Federated = \"arn:aws:iam::210987654321:oidc-provider/token.actions.githubusercontent.com\" }\n      Action    = \"sts:AssumeRoleWithWebIdentity\"\n      Condition = {\n        StringEquals = { \"token.actions.githubusercontent.com:sub\" = \"repo:acme/app:ref:refs/heads/main\" }\n      }\n    }]\n  })\n}\n",
     },
     Case {
+        name: "audience_wildcard",
+        path: "trust-policy.json",
+        rule: "oidc-audience-missing",
+        applicability: Applicability::Unsafe,
+        before: "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"Federated\": \"arn:aws:iam::210987654321:oidc-provider/token.actions.githubusercontent.com\"}, \"Action\": \"sts:AssumeRoleWithWebIdentity\", \"Condition\": {\"StringLike\": {\"token.actions.githubusercontent.com:aud\": \"*\", \"token.actions.githubusercontent.com:sub\": \"repo:acme/app:ref:refs/heads/main\"}}}]}\n",
+    },
+    Case {
         name: "privileged_cloudformation_absent",
         path: "template.yml",
         rule: "privileged-mode-missing",

@@ -432,6 +432,16 @@ fn map_in(node: &Node, span: Span, depth: usize) -> Option<&Node> {
     }
 }
 
+/// `oidc-audience-missing`: a wildcard audience value (`*`) replaced with
+/// `audience`, inside its quotes.
+pub fn pin_audience(file: &SourceFile, span: Span, written: &str, audience: &str) -> Option<Fix> {
+    let span = inner(file, span, written)?;
+    Some(Fix::unsafe_(
+        format!("replace \"{written}\" with \"{audience}\""),
+        vec![Edit::replace(span, audience)],
+    ))
+}
+
 /// `oidc-audience-missing`: a `StringEquals` condition on the audience
 /// claim `key` with `audience`, added to the statement at `statement`
 /// (into its `StringEquals`, its `Condition`, or as a new `Condition`; in a

@@ -292,7 +292,13 @@ impl Rule for AudienceMissing {
                                         f.file.at(value.span),
                                         format!("aud condition \"{}\" admits every audience", value.text),
                                     )
-                                    .help(format!("pin it: \"StringEquals\": {{\"{key}\": \"{expected}\"}}")),
+                                    .help(format!("pin it: \"StringEquals\": {{\"{key}\": \"{expected}\"}}"))
+                                    .with_fix(match issuer.kind {
+                                        IssuerKind::GitHub => issuer.expected_audience().and_then(|aud| {
+                                            crate::fix::edits::pin_audience(f.file, value.span, &value.text, aud)
+                                        }),
+                                        _ => None,
+                                    }),
                                     &f,
                                 ));
                             }
