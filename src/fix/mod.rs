@@ -161,7 +161,7 @@ pub fn run(
     unsafe_fixes: bool,
     narrow: &mut dyn FnMut(&mut Report),
 ) -> Result<Outcome, ScanError> {
-    let mut scan = |overlay: &BTreeMap<PathBuf, Vec<u8>>| {
+    let mut scan = |overlay: &Overlay| {
         let mut report = engine::scan_with_overlay(options, overlay)?;
         narrow(&mut report);
         Ok(report)
@@ -181,7 +181,7 @@ pub fn run_in_memory(
     options: &ScanOptions,
     unsafe_fixes: bool,
 ) -> Result<Outcome, ScanError> {
-    let mut scan = |overlay: &BTreeMap<PathBuf, Vec<u8>>| {
+    let mut scan = |overlay: &Overlay| {
         let files: Vec<(&str, &[u8])> = inputs
             .iter()
             .map(|(name, bytes)| match overlay.get(Path::new(name)) {
@@ -201,10 +201,13 @@ pub fn run_in_memory(
     passes(&mut scan, &read, options, unsafe_fixes)
 }
 
+/// Files fixed so far (by their path on disk), not yet written.
+type Overlay = BTreeMap<PathBuf, Vec<u8>>;
+
 /// Scan-and-fix passes until nothing changes; `scan` sees the fixed files
 /// through the overlay, `read` gives a file's bytes before any fix.
 fn passes(
-    scan: &mut dyn FnMut(&BTreeMap<PathBuf, Vec<u8>>) -> Result<Report, ScanError>,
+    scan: &mut dyn FnMut(&Overlay) -> Result<Report, ScanError>,
     read: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
     options: &ScanOptions,
     unsafe_fixes: bool,
@@ -213,7 +216,7 @@ fn passes(
     let mut dropped: BTreeSet<(String, &'static str, String)> = BTreeSet::new();
     let mut outcome = Outcome::default();
     for _ in 0..MAX_PASSES {
-        let overlay: BTreeMap<PathBuf, Vec<u8>> = states
+        let overlay: Overlay = states
             .iter()
             .map(|(p, s)| (p.clone(), s.current.clone()))
             .collect();
