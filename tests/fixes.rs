@@ -170,6 +170,13 @@ const CASES: &[Case] = &[
         before: "\u{feff}[\r\n  {\"Name\": \"web\", \"imageUri\": \"111111111111.dkr.ecr.us-east-1.amazonaws.com/web:1.4.2\"}\r\n]\r\n",
     },
     Case {
+        name: "imagedefinitions_single_object",
+        path: "imagedefinitions.json",
+        rule: "imagedefinitions-shape",
+        applicability: Applicability::Safe,
+        before: "{\"name\": \"web\", \"imageUri\": \"111111111111.dkr.ecr.us-east-1.amazonaws.com/web:1.4.2\"}\n",
+    },
+    Case {
         name: "imagedetail_key",
         path: "imageDetail.json",
         rule: "imagedetail-shape",

@@ -18,6 +18,18 @@ pub fn rename_key(file: &SourceFile, key: &Key, to: &str) -> Option<Fix> {
     ))
 }
 
+/// `imagedefinitions-shape`: a single JSON object wrapped in `[` `]`.
+pub fn wrap_in_array(file: &SourceFile, span: Span) -> Option<Fix> {
+    let written = file.text.get(span.range())?;
+    if !(written.starts_with('{') && written.ends_with('}')) {
+        return None;
+    }
+    Some(Fix::safe(
+        "wrap the object in an array",
+        vec![Edit::insert(span.start, "["), Edit::insert(span.end, "]")],
+    ))
+}
+
 /// The span of `text` written at `span`, bare or inside `"`/`'` quotes
 /// (with no escape in it).
 fn inner(file: &SourceFile, span: Span, text: &str) -> Option<Span> {

@@ -158,11 +158,15 @@ pub fn check_image_definitions(file: &SourceFile, root: &Node, out: &mut Vec<Fin
         // Built by an expression (jq, Terraform): unknown.
         NodeKind::Expr(_) => return,
         NodeKind::Map(_) => {
-            return report(
-                out,
-                root,
-                "imagedefinitions is a single object: wrap it in an array `[{\"name\": ..., \"imageUri\": ...}]`".into(),
+            out.push(
+                Finding::new(
+                    ID_DEFS,
+                    file.at(root.span),
+                    "imagedefinitions is a single object: wrap it in an array `[{\"name\": ..., \"imageUri\": ...}]`",
+                )
+                .with_fix(crate::fix::edits::wrap_in_array(file, root.span)),
             );
+            return;
         }
         _ => {
             return report(
