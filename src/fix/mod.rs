@@ -6,7 +6,9 @@
 //! whose edits overlap no edit already kept, applies them, and checks the
 //! result: the file is parsed and checked again on its own, and a fix that
 //! leaves it unparsable or raises the number of findings of some rule is
-//! dropped with a notice. Passes repeat until nothing changes (at most
+//! dropped with a notice; and when the next pass's scan finds more of some
+//! rule in the whole repository, the pass is undone and its fixes dropped.
+//! Passes repeat until nothing changes (at most
 //! [`MAX_PASSES`]), so a second run changes nothing. Only the bytes inside
 //! the edits change: a byte-order mark, line endings, comments and quoting
 //! outside them are kept as they are.
@@ -144,7 +146,16 @@ struct Candidate<'r> {
     fix: &'r ReportedFix,
 }
 
+/// What a pass changed: the findings counted before it, each file's state
+/// before it (`None`: untouched until then), the fixes it applied.
+struct LastPass {
+    counts: BTreeMap<&'static str, usize>,
+    touched: Vec<(PathBuf, Option<State>)>,
+    applied: Vec<(String, &'static str, String, u32)>,
+}
+
 /// Per file: the current bytes and the masked texts for the diff.
+#[derive(Clone)]
 struct State {
     display: String,
     original: Vec<u8>,
@@ -215,12 +226,43 @@ fn passes(
     let mut states: BTreeMap<PathBuf, State> = BTreeMap::new();
     let mut dropped: BTreeSet<(String, &'static str, String)> = BTreeSet::new();
     let mut outcome = Outcome::default();
-    for _ in 0..MAX_PASSES {
+    // What the previous pass changed, to undo it if the whole repository
+    // reports more than before (a finding in another file).
+    let mut last: Option<LastPass> = None;
+    for pass in 0..=MAX_PASSES {
         let overlay: Overlay = states
             .iter()
             .map(|(p, s)| (p.clone(), s.current.clone()))
             .collect();
         let report = scan(&overlay)?;
+        let counts = rule_counts(&report);
+        if let Some(prev) = last.take()
+            && let Err(why) = worse(&prev.counts, &counts)
+        {
+            for (path, before) in prev.touched {
+                match before {
+                    Some(state) => states.insert(path, state),
+                    None => states.remove(&path),
+                };
+            }
+            outcome.applied -= prev.applied.len();
+            for (display, rule, message, line) in prev.applied {
+                outcome.notices.push(notice(
+                    &display,
+                    format!("fix for {rule} at line {line} not applied: with the other fixes of its pass, it would {why} in the repository"),
+                ));
+                dropped.insert((display, rule, message));
+            }
+            continue;
+        }
+        if pass == MAX_PASSES {
+            break;
+        }
+        let mut this_pass = LastPass {
+            counts,
+            touched: Vec::new(),
+            applied: Vec::new(),
+        };
         let mut by_file: BTreeMap<PathBuf, (usize, Vec<Candidate<'_>>)> = BTreeMap::new();
         for finding in &report.findings {
             let Some(fix) = &finding.fix else { continue };
@@ -316,6 +358,15 @@ fn passes(
             }
             outcome.applied += file_pass.kept.len();
             progress = true;
+            this_pass
+                .touched
+                .push((path.clone(), states.get(&path).cloned()));
+            this_pass.applied.extend(
+                file_pass
+                    .kept
+                    .iter()
+                    .map(|c| (display.clone(), c.rule, c.message.to_owned(), c.line)),
+            );
             let state = states.entry(path).or_insert_with(|| State {
                 display,
                 original: bytes.clone(),
@@ -329,6 +380,7 @@ fn passes(
         if !progress {
             break;
         }
+        last = Some(this_pass);
     }
     outcome.changed = states
         .into_iter()
@@ -420,11 +472,16 @@ fn fix_file<'c, 'r>(
 
 /// Findings per rule when the file is checked on its own.
 fn counts(display: &str, text: &str, options: &ScanOptions) -> BTreeMap<&'static str, usize> {
+    match engine::scan_in_memory(&[(display, text.as_bytes())], options) {
+        Ok(report) => rule_counts(&report),
+        Err(_) => BTreeMap::new(),
+    }
+}
+
+fn rule_counts(report: &Report) -> BTreeMap<&'static str, usize> {
     let mut counts = BTreeMap::new();
-    if let Ok(report) = engine::scan_in_memory(&[(display, text.as_bytes())], options) {
-        for f in &report.findings {
-            *counts.entry(f.rule).or_insert(0) += 1;
-        }
+    for f in &report.findings {
+        *counts.entry(f.rule).or_insert(0) += 1;
     }
     counts
 }

@@ -107,3 +107,42 @@ fn fixes_touching_a_secret_are_not_reported() {
     );
     assert!(locate(&file, Some(&outside), &[]).is_none());
 }
+
+#[test]
+fn a_pass_that_raises_findings_elsewhere_is_undone() {
+    let name = "imageDetail.json";
+    let text = b"{\"imageUri\": \"x.dkr.ecr.us-east-1.amazonaws.com/web:1\"}\n";
+    let options = ScanOptions::default();
+    // The scan sees one more finding (as if in another file) once the
+    // fix is applied.
+    let mut template = None;
+    let mut scan = |overlay: &Overlay| {
+        let bytes = overlay
+            .get(Path::new(name))
+            .map_or(&text[..], Vec::as_slice);
+        let mut report = engine::scan_in_memory(&[(name, bytes)], &options)?;
+        if template.is_none() {
+            template = report.findings.first().cloned();
+        }
+        if !overlay.is_empty()
+            && let Some(mut extra) = template.clone()
+        {
+            extra.rule = "duplicate-key";
+            extra.fix = None;
+            report.findings.push(extra);
+        }
+        Ok(report)
+    };
+    let read = |_: &Path| Ok(text.to_vec());
+    let outcome = passes(&mut scan, &read, &options, true).expect("passes");
+    assert!(outcome.changed.is_empty());
+    assert_eq!(outcome.applied, 0);
+    assert_eq!(outcome.notices.len(), 1, "{:?}", outcome.notices);
+    assert!(
+        outcome.notices[0]
+            .reason
+            .contains("would introduce a new duplicate-key finding in the repository"),
+        "{:?}",
+        outcome.notices
+    );
+}
