@@ -205,6 +205,20 @@ const CASES: &[Case] = &[
         before: "# shiplint: ignore[no-such-rule]\nresource \"aws_s3_bucket\" \"b\" {\n  bucket = \"b\"\n}\n",
     },
     Case {
+        name: "unused_suppression_hcl_trailing",
+        path: "main.tf",
+        rule: "unused-suppression",
+        applicability: Applicability::Safe,
+        before: "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"b\" // shiplint: ignore[iam-wildcard-action]\n}\n",
+    },
+    Case {
+        name: "unused_suppression_last_line",
+        path: "buildspec.yml",
+        rule: "unused-suppression",
+        applicability: Applicability::Safe,
+        before: "version: 0.2\r\nphases:\r\n  build:\r\n    commands:\r\n      - make build\r\n# shiplint: ignore[curl-pipe-shell]",
+    },
+    Case {
         name: "id_token_moved",
         path: ".github/workflows/deploy.yml",
         rule: "workflow-id-token-broad",
