@@ -73,16 +73,9 @@ pub fn remove_comment(file: &SourceFile, span: Span, applicability: Applicabilit
     let edit = if code.trim().is_empty() {
         match newline {
             Some(n) => Edit::delete(Span::new(line_start, n + 1)),
-            // The last line, with no line break: take the one before it.
-            None => {
-                let from = text
-                    .get(..line_start)?
-                    .strip_suffix('\n')
-                    .map_or(line_start, |t| {
-                        t.strip_suffix('\r').map_or(t.len(), str::len)
-                    });
-                Edit::delete(Span::new(from, text.len()))
-            }
+            // The last line, with no line break: the file then ends with
+            // the line break before it.
+            None => Edit::delete(Span::new(line_start, text.len())),
         }
     } else {
         let keep = code.trim_end().len();
