@@ -177,6 +177,16 @@ struct CheckArgs {
     /// Report only findings in files changed since the git revision REF.
     #[arg(long, value_name = "REF")]
     diff_base: Option<String>,
+    /// Apply safe fixes in place, then report what remains.
+    #[arg(long)]
+    fix: bool,
+    /// With --fix or --diff: apply unsafe fixes too.
+    #[arg(long)]
+    unsafe_fixes: bool,
+    /// Print a unified diff of what the fixes would change; write nothing
+    /// (exit 1 when there is something to fix).
+    #[arg(long)]
+    diff: bool,
 }
 
 /// Runs the command line; returns the exit code.
@@ -281,8 +291,20 @@ fn check(args: CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Res
         exclude: args.exclude,
         ignore_comments: !args.no_ignore_comments,
     };
+    let fixed = if args.fix || args.diff {
+        let outcome = fix_passes(&options, &ship, args.unsafe_fixes)?;
+        if args.diff {
+            return show_diff(&outcome, args.output.as_deref(), args.quiet, stdout, stderr);
+        }
+        Some(write_fixes(&outcome, &options.paths, args.quiet, stderr))
+    } else {
+        None
+    };
     let mut report = engine::scan(&options).map_err(usage)?;
     narrow(&mut report, &options.paths, &ship, stderr)?;
+    if let Some(notices) = fixed {
+        report.notices.extend(notices);
+    }
 
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let format = args.format.unwrap_or(if to_terminal {
@@ -323,6 +345,102 @@ fn check(args: CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Res
     }
     let failing = fail_on.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
     Ok(if failing { exit::FINDINGS } else { exit::CLEAN })
+}
+
+/// Scans and fixes in memory until nothing more changes; only findings the
+/// report would show (after the baseline and the diff base) are fixed.
+fn fix_passes(
+    options: &ScanOptions,
+    ship: &Narrowing,
+    unsafe_fixes: bool,
+) -> Result<crate::fix::Outcome, Failure> {
+    let probe = Narrowing {
+        baseline: ship.baseline.clone(),
+        write_baseline: None,
+        diff_base: ship.diff_base.clone(),
+        quiet: true,
+    };
+    let mut narrowing = |report: &mut report::Report| {
+        // Errors here are reported by the final scan's narrowing.
+        let _ = narrow(report, &options.paths, &probe, &mut std::io::sink());
+    };
+    crate::fix::run(options, unsafe_fixes, &mut narrowing).map_err(usage)
+}
+
+/// `--diff`: prints what the fixes would change; exit 1 when anything would.
+fn show_diff(
+    outcome: &crate::fix::Outcome,
+    output: Option<&Path>,
+    quiet: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<i32, Failure> {
+    let text = crate::fix::diff(outcome);
+    match output {
+        Some(path) => std::fs::write(path, &text)
+            .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?,
+        None => stdout
+            .write_all(text.as_bytes())
+            .map_err(|e| Failure(exit::INTERNAL, format!("cannot write the diff: {e}")))?,
+    }
+    if !quiet {
+        for n in &outcome.notices {
+            let _ = writeln!(stderr, "shiplint: {}: {}", n.path, n.reason);
+        }
+        let _ = writeln!(
+            stderr,
+            "shiplint: would fix {} {} in {} {}",
+            outcome.applied,
+            if outcome.applied == 1 {
+                "finding"
+            } else {
+                "findings"
+            },
+            outcome.changed.len(),
+            if outcome.changed.len() == 1 {
+                "file"
+            } else {
+                "files"
+            },
+        );
+    }
+    Ok(if outcome.changed.is_empty() {
+        exit::CLEAN
+    } else {
+        exit::FINDINGS
+    })
+}
+
+/// `--fix`: writes the fixed files; returns the notices for the report.
+fn write_fixes(
+    outcome: &crate::fix::Outcome,
+    paths: &[PathBuf],
+    quiet: bool,
+    stderr: &mut dyn Write,
+) -> Vec<report::Notice> {
+    let (written, mut notices) = crate::fix::write(outcome, paths);
+    if !quiet && outcome.applied > 0 {
+        let _ = writeln!(
+            stderr,
+            "shiplint: fixed {} {} in {written} {}",
+            outcome.applied,
+            if outcome.applied == 1 {
+                "finding"
+            } else {
+                "findings"
+            },
+            if written == 1 { "file" } else { "files" },
+        );
+    }
+    let mut all = outcome.notices.clone();
+    all.append(&mut notices);
+    if !quiet {
+        // Also on standard error: not every format shows notices.
+        for n in &all {
+            let _ = writeln!(stderr, "shiplint: {}: {}", n.path, n.reason);
+        }
+    }
+    all
 }
 
 /// What narrows a scan's report: a baseline to write or apply, a diff base.

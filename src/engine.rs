@@ -45,6 +45,16 @@ pub enum ScanError {
 
 /// Runs a scan.
 pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
+    scan_with_overlay(options, &std::collections::BTreeMap::new())
+}
+
+/// Runs a scan in which the files of `overlay` (by the path discovery finds
+/// them at) hold the given bytes instead of what is on disk: the fixes of
+/// earlier passes, not yet written.
+pub fn scan_with_overlay(
+    options: &ScanOptions,
+    overlay: &std::collections::BTreeMap<PathBuf, Vec<u8>>,
+) -> Result<Report, ScanError> {
     let include = globs(&options.include)?;
     let exclude = globs(&options.exclude)?;
     let config = &options.config;
@@ -78,7 +88,11 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
     let max_size = config.limits.max_file_size;
     let selection = Selection::new(options);
     let active = selection.active_rules();
-    let load = |c: &Candidate| match discover::load(c, 0, max_size, &limits) {
+    let read = |c: &Candidate| match overlay.get(&c.path) {
+        Some(bytes) => Ok(discover::parse_bytes(c, 0, bytes.clone(), &limits)),
+        None => discover::load(c, 0, max_size, &limits),
+    };
+    let load = |c: &Candidate| match read(c) {
         Ok(mut file) => {
             // Terraform files and templates are checked once every file is
             // loaded: their values are evaluated in their module.
@@ -469,7 +483,15 @@ fn finish(
                 if *used {
                     continue;
                 }
-                let message = match comment.selectors.iter().find(|s| !rules::is_selector(s)) {
+                let unknown = comment.selectors.iter().find(|s| !rules::is_selector(s));
+                // Removing a comment that names an unknown rule may drop a
+                // typo the author meant to correct.
+                let applicability = if unknown.is_some() {
+                    crate::finding::Applicability::Unsafe
+                } else {
+                    crate::finding::Applicability::Safe
+                };
+                let message = match unknown {
                     Some(unknown) => format!(
                         "suppression names unknown rule \"{unknown}\": correct or remove it"
                     ),
@@ -488,7 +510,10 @@ fn finish(
                         )
                     }
                 };
-                let finding = Finding::new(UNUSED_SUPPRESSION, file.at(comment.span), message);
+                let finding =
+                    Finding::new(UNUSED_SUPPRESSION, file.at(comment.span), message).with_fix(
+                        crate::fix::edits::remove_comment(file, comment.span, applicability),
+                    );
                 let place = place(files, finding.location);
                 reported.push(locate(
                     files,
@@ -547,6 +572,7 @@ fn locate(
         raw.to_owned()
     };
     let fingerprint = fingerprint(&[info.id, &file.display, &route, &value]);
+    let fix = crate::fix::locate(file, finding.fix.as_ref(), &finding.secrets);
     Reported {
         rule: info.id,
         severity: selection.severity(info, rel, finding.severity),
@@ -564,6 +590,7 @@ fn locate(
             .collect(),
         help: finding.help.unwrap_or_else(|| info.fix.clone()),
         fingerprint,
+        fix,
     }
 }
 

@@ -107,6 +107,8 @@ pub struct Finding {
     /// The document path of the value, when the engine computed it early
     /// (before dropping a large file's tree).
     pub route: Option<String>,
+    /// A mechanical correction, when the rule can write one.
+    pub fix: Option<Fix>,
 }
 
 impl Finding {
@@ -120,7 +122,14 @@ impl Finding {
             help: None,
             secrets: Vec::new(),
             route: None,
+            fix: None,
         }
+    }
+
+    /// Attaches a fix (its edits are byte spans of the finding's file).
+    pub fn with_fix(mut self, fix: Option<Fix>) -> Finding {
+        self.fix = fix;
+        self
     }
 
     pub fn severity(mut self, severity: Severity) -> Finding {
@@ -194,6 +203,110 @@ pub struct Reported {
     pub help: String,
     /// Stable across edits that only move lines: rule, file, route, value.
     pub fingerprint: String,
+    /// The fix `--fix` (or `--unsafe-fixes`) would apply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<ReportedFix>,
+}
+
+/// Whether a fix keeps what the author meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    /// Keeps what the author meant: applied by `--fix`.
+    Safe,
+    /// Changes behaviour: applied only with `--unsafe-fixes`.
+    Unsafe,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+        }
+    }
+}
+
+/// Replace the bytes of `span` (empty: insert at `span.start`) with `replacement`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Span,
+    pub replacement: String,
+}
+
+impl Edit {
+    pub fn replace(span: Span, replacement: impl Into<String>) -> Edit {
+        Edit {
+            span,
+            replacement: replacement.into(),
+        }
+    }
+
+    pub fn insert(at: u32, text: impl Into<String>) -> Edit {
+        Edit {
+            span: Span { start: at, end: at },
+            replacement: text.into(),
+        }
+    }
+
+    pub fn delete(span: Span) -> Edit {
+        Edit::replace(span, "")
+    }
+}
+
+/// A mechanical correction of a finding: edits on byte spans of its file,
+/// sorted and never overlapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub description: String,
+    pub applicability: Applicability,
+    pub edits: Vec<Edit>,
+}
+
+impl Fix {
+    pub fn safe(description: impl Into<String>, edits: Vec<Edit>) -> Fix {
+        Fix::new(Applicability::Safe, description, edits)
+    }
+
+    pub fn unsafe_(description: impl Into<String>, edits: Vec<Edit>) -> Fix {
+        Fix::new(Applicability::Unsafe, description, edits)
+    }
+
+    pub fn new(
+        applicability: Applicability,
+        description: impl Into<String>,
+        edits: Vec<Edit>,
+    ) -> Fix {
+        let mut edits = edits;
+        edits.sort_by_key(|e| (e.span.start, e.span.end));
+        Fix {
+            description: description.into(),
+            applicability,
+            edits,
+        }
+    }
+}
+
+/// A fix located for reporting; `span`s stay for applying it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportedFix {
+    pub applicability: Applicability,
+    pub description: String,
+    pub edits: Vec<ReportedEdit>,
+    /// The file on disk the edits apply to.
+    #[serde(skip)]
+    pub file: std::path::PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportedEdit {
+    pub start: Position,
+    /// Exclusive end (equal to `start` for an insertion).
+    pub end: Position,
+    /// The text that replaces the span.
+    pub replacement: String,
+    #[serde(skip)]
+    pub span: Span,
 }
 
 /// Masks a secret for display: at most its first 4 and last 4 characters

@@ -13,6 +13,7 @@ pub mod discover;
 pub mod engine;
 pub mod eval;
 pub mod finding;
+pub mod fix;
 pub mod hook;
 pub mod model;
 pub mod report;

@@ -22,6 +22,8 @@ pub struct ConfigEntry {
     pub key: String,
     pub key_span: Span,
     pub value: Option<Val>,
+    /// The value as written, parameters left as `${Name}` holes.
+    pub written: Option<Val>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,6 +226,7 @@ fn action(node: &Node) -> Action {
             key: e.key.text.to_string(),
             key_span: e.key.span,
             value: super::value::value(&e.value),
+            written: super::value::written(&e.value),
         })
         .collect();
     Action {

@@ -175,6 +175,14 @@ pub fn known_first(alternatives: Vec<Val>) -> Option<Val> {
     }
 }
 
+/// A node's value as written, references left as `${...}` holes and not
+/// evaluated: what a rule reads to see which parameter a value uses.
+pub fn written(node: &Node) -> Option<Val> {
+    let mut out = Vec::new();
+    collect(node, &mut out, 0);
+    out.into_iter().next()
+}
+
 /// The single value of a node (the first alternative).
 pub fn value(node: &Node) -> Option<Val> {
     alternatives(node).into_iter().next()

@@ -105,12 +105,29 @@ fn diagnostic(report: &Report, files: &mut Files<'_>, finding: &Reported) -> Dia
     if !finding.help.is_empty() {
         notes.push(format!("help: {}", finding.help));
     }
+    if let Some(fix) = &finding.fix {
+        notes.push(match fix.applicability {
+            crate::finding::Applicability::Safe => format!("fix: {} (`--fix`)", fix.description),
+            crate::finding::Applicability::Unsafe => {
+                format!("fix: {} (unsafe: `--fix --unsafe-fixes`)", fix.description)
+            }
+        });
+    }
     if let Some(rule) = report.rules.iter().find(|r| r.id == finding.rule) {
         notes.push(format!("see: {}", rule.help_uri));
     }
+    let safe_fix = finding
+        .fix
+        .as_ref()
+        .is_some_and(|f| f.applicability == crate::finding::Applicability::Safe);
+    let message = if safe_fix {
+        format!("[*] {}", finding.message)
+    } else {
+        finding.message.clone()
+    };
     Diagnostic::new(level(finding.severity))
         .with_code(finding.rule)
-        .with_message(&finding.message)
+        .with_message(message)
         .with_labels(labels)
         .with_notes(notes)
 }
@@ -209,6 +226,34 @@ fn summary(out: &mut String, report: &Report, color: bool) {
         )
     };
     let _ = writeln!(out, "{}", style(&line, BOLD, color));
+    fixable(out, report);
+}
+
+/// Counts the fixes available, as ruff does: "[*] N fixable with `--fix`".
+fn fixable(out: &mut String, report: &Report) {
+    let count = |a| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.fix.as_ref().is_some_and(|x| x.applicability == a))
+            .count()
+    };
+    let safe = count(crate::finding::Applicability::Safe);
+    let unsafe_ = count(crate::finding::Applicability::Unsafe);
+    if safe > 0 {
+        let _ = writeln!(
+            out,
+            "[*] {safe} {} with `shiplint check --fix`",
+            plural(safe, "finding fixable", "findings fixable")
+        );
+    }
+    if unsafe_ > 0 {
+        let _ = writeln!(
+            out,
+            "{unsafe_} more {} with `--fix --unsafe-fixes` (check the result: they change behaviour)",
+            plural(unsafe_, "fix is available", "fixes are available")
+        );
+    }
 }
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {

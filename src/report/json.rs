@@ -36,7 +36,18 @@
 //!         }
 //!       ],
 //!       "help": "...",            // how to fix it
-//!       "fingerprint": "..."      // stable across edits that only move lines
+//!       "fingerprint": "...",     // stable across edits that only move lines
+//!       "fix": {                  // only when shiplint can fix it (`check --fix`)
+//!         "applicability": "safe",        // safe | unsafe (`--unsafe-fixes`)
+//!         "description": "...",
+//!         "edits": [              // sorted, never overlapping
+//!           {
+//!             "start": { "line": 2, "column": 4 },
+//!             "end": { "line": 2, "column": 12 },   // exclusive; = start to insert
+//!             "replacement": "ImageURI"
+//!           }
+//!         ]
+//!       }
 //!     }
 //!   ],
 //!   "notices": [                  // files the scan did not read

@@ -129,6 +129,35 @@ struct SarifResult<'r> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related_locations: Vec<RelatedLocation>,
     partial_fingerprints: BTreeMap<&'static str, &'r str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fixes: Vec<SarifFix>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifFix {
+    description: Text,
+    artifact_changes: [ArtifactChange; 1],
+    properties: FixProperties,
+}
+
+#[derive(Serialize)]
+struct FixProperties {
+    applicability: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactChange {
+    artifact_location: ArtifactLocation,
+    replacements: Vec<Replacement>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Replacement {
+    deleted_region: Region,
+    inserted_content: Text,
 }
 
 #[derive(Serialize)]
@@ -283,6 +312,42 @@ fn result<'r>(report: &Report, finding: &'r Reported) -> SarifResult<'r> {
             })
             .collect(),
         partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, finding.fingerprint.as_str())]),
+        fixes: finding
+            .fix
+            .iter()
+            .map(|f| fix(&finding.place.path, f))
+            .collect(),
+    }
+}
+
+/// A fix as SARIF `fixes`: replacements of regions of the finding's file
+/// (an insertion deletes an empty region).
+fn fix(path: &str, fix: &crate::finding::ReportedFix) -> SarifFix {
+    SarifFix {
+        description: Text {
+            text: fix.description.clone(),
+        },
+        artifact_changes: [ArtifactChange {
+            artifact_location: artifact(path),
+            replacements: fix
+                .edits
+                .iter()
+                .map(|e| Replacement {
+                    deleted_region: Region {
+                        start_line: e.start.line.max(1),
+                        start_column: e.start.column.max(1),
+                        end_line: e.end.line.max(1),
+                        end_column: e.end.column.max(1),
+                    },
+                    inserted_content: Text {
+                        text: e.replacement.clone(),
+                    },
+                })
+                .collect(),
+        }],
+        properties: FixProperties {
+            applicability: fix.applicability.as_str(),
+        },
     }
 }
 

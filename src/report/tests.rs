@@ -76,6 +76,7 @@ fn sample() -> Report {
             related: Vec::new(),
             help: "read it from Secrets Manager with `env.secrets-manager`".into(),
             fingerprint: "3f2a9c0d1e7b4a65".into(),
+            fix: None,
         },
         Reported {
             rule: "insecure-download",
@@ -86,6 +87,7 @@ fn sample() -> Report {
             related: Vec::new(),
             help: "drop -k and pin the script's checksum".into(),
             fingerprint: "9b1c44e07a2d3f18".into(),
+            fix: None,
         },
         Reported {
             rule: "duplicate-key",
@@ -105,6 +107,7 @@ fn sample() -> Report {
             ],
             help: "keep one of the two keys".into(),
             fingerprint: "c0ffee0012345678".into(),
+            fix: None,
         },
     ];
     let mut by_severity: BTreeMap<Severity, usize> =
@@ -478,5 +481,39 @@ fn example_repository_sarif_validates_and_locates_every_result() {
             region["startColumn"].as_u64().is_some_and(|n| n >= 1),
             "{result}"
         );
+    }
+}
+
+#[test]
+fn sarif_fixes_validate_against_schema() {
+    let buildspec = "version: 0.2\ncache:\n  paths:\n    - '/var/lib/docker/**/*'\nphases:\n  build:\n    commands:\n      - docker build -t app .\n      - |\n        npm ci\n        npm test\n  post_build:\n    commands:\n      - docker push app # shiplint: ignore[curl-pipe-shell]\n";
+    let detail = "{\"imageUri\": \"111111111111.dkr.ecr.us-east-1.amazonaws.com/web:1\"}\n";
+    let options = crate::engine::ScanOptions {
+        ignore_comments: true,
+        ..Default::default()
+    };
+    let report = crate::engine::scan_in_memory(
+        &[
+            ("buildspec.yml", buildspec.as_bytes()),
+            ("imageDetail.json", detail.as_bytes()),
+        ],
+        &options,
+    )
+    .expect("scan");
+    let value = assert_valid_sarif(&sarif_validator(), &render_plain(&report, Format::Sarif));
+    let results = value["runs"][0]["results"].as_array().expect("results");
+    let with_fixes: Vec<_> = results
+        .iter()
+        .filter(|r| r["fixes"].as_array().is_some_and(|f| !f.is_empty()))
+        .collect();
+    // --pull, set -e, the guard, the unused comment, the key rename.
+    assert_eq!(with_fixes.len(), 5, "{value:#}");
+    for r in with_fixes {
+        let change = &r["fixes"][0]["artifactChanges"][0];
+        assert_eq!(
+            change["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        );
+        assert!(change["replacements"][0]["deletedRegion"]["startLine"].as_u64() >= Some(1));
     }
 }

@@ -177,11 +177,15 @@ pub fn check_image_definitions(file: &SourceFile, root: &Node, out: &mut Vec<Fin
         // Built by an expression (jq, Terraform): unknown.
         NodeKind::Expr(_) => return,
         NodeKind::Map(_) => {
-            return report(
-                out,
-                root,
-                "imagedefinitions is a single object: wrap it in an array `[{\"name\": ..., \"imageUri\": ...}]`".into(),
+            out.push(
+                Finding::new(
+                    ID_DEFS,
+                    file.at(root.span),
+                    "imagedefinitions is a single object: wrap it in an array `[{\"name\": ..., \"imageUri\": ...}]`",
+                )
+                .with_fix(crate::fix::edits::wrap_in_array(file, root.span)),
             );
+            return;
         }
         _ => {
             return report(
@@ -305,11 +309,14 @@ fn required_string(
             .find(|e| misspellings.contains(&e.key.text.as_str()))
         {
             Some(wrong) => {
-                out.push(Finding::new(
-                    rule,
-                    file.at(wrong.key.span),
-                    format!("key \"{}\" must be spelled \"{field}\"", wrong.key.text),
-                ));
+                out.push(
+                    Finding::new(
+                        rule,
+                        file.at(wrong.key.span),
+                        format!("key \"{}\" must be spelled \"{field}\"", wrong.key.text),
+                    )
+                    .with_fix(crate::fix::edits::rename_key(file, &wrong.key, field)),
+                );
                 return;
             }
             None => format!("entry has no \"{field}\": add it"),

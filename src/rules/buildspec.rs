@@ -134,10 +134,15 @@ fn unguarded(
 ) {
     let mut errexit = false;
     let mut double_brackets = false;
+    // The guard goes before the first item that publishes.
+    let mut first: Option<&Command> = None;
     for item in items {
         let Some(text) = &item.text else { continue };
         let scan = shell::scan_with(text, guarded, errexit && !spec.is_legacy(), dialect);
         double_brackets |= text.contains("[[") && text.contains("CODEBUILD_BUILD_SUCCEEDING");
+        if first.is_none() && !scan.unguarded.is_empty() {
+            first = Some(item);
+        }
         for u in &scan.unguarded {
             let what = if finally {
                 format!("{} finally", phase.name.text)
@@ -188,7 +193,9 @@ fn unguarded(
                     step.label.clone(),
                 );
             }
-            out.push(finding);
+            out.push(
+                finding.with_fix(crate::fix::edits::guard_before(file, first.unwrap_or(item))),
+            );
         }
         guarded |= scan.guards_later;
         errexit = scan.errexit;
@@ -433,7 +440,8 @@ impl Rule for MultilineNoErrexit {
                                             "multi-line command of {count} commands runs without \"set -e\": a failure of \"{}\" does not fail the build; start the block with \"set -e\"",
                                             quote(text.get(first.clone()).unwrap_or(""))
                                         ),
-                                    ),
+                                    )
+                                    .with_fix(crate::fix::edits::errexit_block(file, item)),
                                 );
                             }
                         }
@@ -511,6 +519,7 @@ impl Rule for DockerLayerCacheStale {
                             quote(text_of(c, &s))
                         ),
                     )
+                    .with_fix(crate::fix::edits::docker_pull(file, c, &s))
                     .related(file.at(path.span), "docker layers cached here"),
                 );
             }
@@ -558,6 +567,7 @@ impl Rule for DockerLayerCacheStale {
                                 project.label
                             ),
                         )
+                        .with_fix(crate::fix::edits::docker_pull(link.file, c, &s))
                         .related(file.at(mode.span), "docker layer cache enabled here"),
                     );
                 }

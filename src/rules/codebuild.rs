@@ -81,7 +81,8 @@ impl Rule for PrivilegedMissing {
                         describe(project, &link, &root)
                     ),
                 )
-                .related(link.file.at(span), "docker command here"),
+                .related(link.file.at(span), "docker command here")
+                .with_fix(crate::fix::edits::privileged_on(file, project)),
             );
         }
     }

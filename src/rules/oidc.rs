@@ -281,7 +281,13 @@ impl Rule for AudienceMissing {
                         f.principal_location(),
                         format!("{} trusts {} with no \"{key}\" condition: tokens minted for other audiences are accepted", who(&f), issuer.name()),
                     )
-                    .help(format!("add \"StringEquals\": {{\"{key}\": \"{expected}\"}}")),
+                    .help(format!("add \"StringEquals\": {{\"{key}\": \"{expected}\"}}"))
+                    .with_fix(match issuer.kind {
+                        IssuerKind::GitHub => issuer.expected_audience().and_then(|aud| {
+                            crate::fix::edits::audience_condition(f.file, f.statement.span, &key, aud)
+                        }),
+                        _ => None,
+                    }),
                     &f,
                 )),
                 ClaimState::Constrained { binding } => {
@@ -295,7 +301,16 @@ impl Rule for AudienceMissing {
                                             value.at(f.file),
                                             format!("aud condition \"{}\" admits every audience", value.text),
                                         )
-                                        .help(format!("pin it: \"StringEquals\": {{\"{key}\": \"{expected}\"}}")),
+                                        .help(format!("pin it: \"StringEquals\": {{\"{key}\": \"{expected}\"}}"))
+                                        .with_fix(match issuer.kind {
+                                            // Only a value written in this file is edited here.
+                                            IssuerKind::GitHub if value.origin.is_none() => {
+                                                issuer.expected_audience().and_then(|aud| {
+                                                    crate::fix::edits::pin_audience(f.file, value.span, &value.text, aud)
+                                                })
+                                            }
+                                            _ => None,
+                                        }),
                                         value,
                                         &f,
                                     ),

@@ -75,7 +75,12 @@ fn evidence<'a>(
     // stage or the action.
     let used = std::iter::once(&stage.name)
         .chain(std::iter::once(&action.name))
-        .chain(action.configuration.iter().filter_map(|c| c.value.as_ref()));
+        .chain(
+            action
+                .configuration
+                .iter()
+                .filter_map(|c| c.written.as_ref()),
+        );
     for v in used {
         for (name, allowed) in prod_params {
             if v.text.contains(&format!("${{{name}}}")) {

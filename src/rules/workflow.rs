@@ -220,10 +220,14 @@ impl Rule for IdTokenBroad {
                         job.id
                     )
                 };
-                out.push(Finding::new(ID_BROAD, file.at(span), message).related(
-                    file.at(job.key_span),
-                    format!("job \"{}\" gets it without assuming a role", job.id),
-                ));
+                out.push(
+                    Finding::new(ID_BROAD, file.at(span), message)
+                        .related(
+                            file.at(job.key_span),
+                            format!("job \"{}\" gets it without assuming a role", job.id),
+                        )
+                        .with_fix(crate::fix::edits::move_id_token(file, w)),
+                );
             }
         }
         for job in &w.jobs {
