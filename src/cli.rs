@@ -229,12 +229,71 @@ fn usage(message: impl std::fmt::Display) -> Failure {
     Failure(exit::USAGE, message.to_string())
 }
 
+/// The subcommands, for hints when a path is a misspelt one.
+const SUBCOMMANDS: &[&str] = &["check", "rules", "explain", "init", "hook", "report"];
+
+/// Checks the paths to scan: `check` given after top-level options
+/// (`shiplint --format json check .`) is the subcommand, not a path; any
+/// other path must exist, and one that looks like a misspelt subcommand gets
+/// a hint.
+fn paths_to_scan(given: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+    let mut paths = given.to_vec();
+    if let Some(first) = paths.first().and_then(|p| p.to_str())
+        && SUBCOMMANDS.contains(&first)
+        && Path::new(first).symlink_metadata().is_err()
+    {
+        if first != "check" {
+            return Err(usage(format!(
+                "`{first}` is a subcommand: put options after it (`shiplint {first} --help`)"
+            )));
+        }
+        paths.remove(0);
+    }
+    if paths.is_empty() {
+        paths.push(PathBuf::from("."));
+    }
+    for path in &paths {
+        if path.symlink_metadata().is_ok() {
+            continue;
+        }
+        let shown = path.display().to_string();
+        let close = path
+            .to_str()
+            .filter(|p| !p.contains(['/', '\\', '.']))
+            .and_then(|p| {
+                SUBCOMMANDS
+                    .iter()
+                    .map(|c| (strsim::damerau_levenshtein(p, c), *c))
+                    .filter(|(d, c)| *d <= 2 && *d < c.len())
+                    .min()
+            });
+        return Err(usage(match close {
+            Some((_, command)) => {
+                format!("`{shown}` is neither a file nor a subcommand: did you mean `{command}`?")
+            }
+            None => format!("`{shown}`: no such file or directory"),
+        }));
+    }
+    Ok(paths)
+}
+
+/// Writes a report to standard output. A reader that went away (`| head`)
+/// ends the output quietly: the exit code stays the scan's.
+fn emit(stdout: &mut dyn Write, text: &str) -> Result<(), Failure> {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure(
+            exit::INTERNAL,
+            format!("cannot write the report: {e}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn check(args: CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<i32, Failure> {
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
-    };
+    let paths = paths_to_scan(&args.paths)?;
     for selector in args.select.iter().chain(&args.ignore) {
         if !rules::is_selector(selector) {
             return Err(usage(format!(
@@ -297,13 +356,26 @@ fn check(args: CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Res
     };
     let nothing = report.findings.is_empty() && report.notices.is_empty();
     if !(args.quiet && nothing) {
-        let text = report::render(&report, format, RenderOptions { color });
+        let anchor = crate::baseline::Anchor::for_scan(&options.paths);
+        if matches!(format, Format::Sarif | Format::Github) {
+            // Code scanning and annotations place files by their path in
+            // the repository, whatever directory shiplint ran from.
+            report::rebase(&mut report, &|display| anchor.relative(display));
+        }
+        let scanned = (format == Format::Html).then(|| report::merge::Scanned {
+            paths: options
+                .paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            date: crate::repo::report_date(),
+            commit: crate::repo::head_commit(&anchor.root),
+        });
+        let text = report::render(&report, format, RenderOptions { color, scanned });
         match &args.output {
             Some(path) => std::fs::write(path, text)
                 .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?,
-            None => stdout
-                .write_all(text.as_bytes())
-                .map_err(|e| Failure(exit::INTERNAL, format!("cannot write the report: {e}")))?,
+            None => emit(stdout, &text)?,
         }
     }
     if args.stats {
@@ -391,9 +463,7 @@ fn audit_report(
     match output {
         Some(path) => std::fs::write(path, text)
             .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?,
-        None => stdout
-            .write_all(text.as_bytes())
-            .map_err(|e| Failure(exit::INTERNAL, format!("cannot write the report: {e}")))?,
+        None => emit(stdout, &text)?,
     }
     Ok(exit::CLEAN)
 }
@@ -436,9 +506,7 @@ fn list_rules(format: RulesFormat, stdout: &mut dyn Write) -> Result<i32, Failur
                 .collect()
         }
     };
-    stdout
-        .write_all(text.as_bytes())
-        .map_err(|e| Failure(exit::INTERNAL, e.to_string()))?;
+    emit(stdout, &text)?;
     Ok(exit::CLEAN)
 }
 
@@ -467,9 +535,7 @@ fn explain(id: &str, stdout: &mut dyn Write) -> Result<i32, Failure> {
             .unwrap_or_default(),
         info.markdown
     );
-    stdout
-        .write_all(text.as_bytes())
-        .map_err(|e| Failure(exit::INTERNAL, e.to_string()))?;
+    emit(stdout, &text)?;
     Ok(exit::CLEAN)
 }
 

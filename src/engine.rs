@@ -72,6 +72,7 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
         &WalkOptions {
             threads,
             keep: &keep,
+            ignore_files: options.include.is_empty(),
         },
     );
     let limits = config.limits.parser();
@@ -383,6 +384,19 @@ fn finish(
 ) -> Finished {
     let config = &selection.options.config;
     let rel: Vec<String> = files.iter().map(|f| config.relative(&f.path)).collect();
+    // Fingerprints name files by their path in the repository, so that they
+    // do not depend on the directory shiplint runs from.
+    let anchor = (!selection.options.paths.is_empty())
+        .then(|| crate::baseline::Anchor::for_scan(&selection.options.paths));
+    let mut in_repo: Vec<Option<String>> = vec![None; files.len()];
+    let mut repo_path = |file: &SourceFile| -> String {
+        in_repo[file.id]
+            .get_or_insert_with(|| match &anchor {
+                Some(anchor) => anchor.relative(&file.display),
+                None => file.display.clone(),
+            })
+            .clone()
+    };
     let mut suppressions: Vec<Vec<(Suppression, bool)>> = files
         .iter()
         .map(|f| {
@@ -420,7 +434,7 @@ fn finish(
         }
         reported.push(locate(
             files,
-            file,
+            (file, &repo_path(file)),
             finding,
             info,
             place,
@@ -461,7 +475,7 @@ fn finish(
                 let place = place(files, finding.location);
                 reported.push(locate(
                     files,
-                    file,
+                    (file, &repo_path(file)),
                     finding,
                     info,
                     place,
@@ -493,7 +507,7 @@ fn place(files: &[SourceFile], location: crate::finding::Location) -> Place {
 
 fn locate(
     files: &[SourceFile],
-    file: &SourceFile,
+    (file, repo_path): (&SourceFile, &str),
     finding: Finding,
     info: &RuleInfo,
     place: Place,
@@ -515,7 +529,7 @@ fn locate(
     } else {
         raw.to_owned()
     };
-    let fingerprint = fingerprint(&[info.id, &file.display, &route, &value]);
+    let fingerprint = fingerprint(&[info.id, repo_path, &route, &value]);
     Reported {
         rule: info.id,
         severity: selection.severity(info, rel, finding.severity),

@@ -84,21 +84,53 @@ pub struct Report {
     pub tool_version: &'static str,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
     pub color: bool,
+    /// Where and when the scan ran, shown by the HTML report.
+    pub scanned: Option<merge::Scanned>,
 }
 
 /// Renders `report` as `format`.
 pub fn render(report: &Report, format: Format, options: RenderOptions) -> String {
     match format {
-        Format::Full => full::render(report, options),
+        Format::Full => full::render(report, &options),
         Format::Concise => concise::render(report),
         Format::Json => json::render(report),
         Format::Sarif => sarif::render(report),
         Format::Github => github::render(report),
         Format::Markdown => markdown::render(&merge::Audit::from_report(report)),
-        Format::Html => html::render(&merge::Audit::from_report(report)),
+        Format::Html => {
+            let mut audit = merge::Audit::from_report(report);
+            audit.scanned = options.scanned;
+            html::render(&audit)
+        }
+    }
+}
+
+/// Rewrites every path of `report` (findings, related places, files,
+/// notices) with `relative`: for formats whose readers place files by their
+/// path in the repository (SARIF, GitHub workflow commands).
+pub fn rebase(report: &mut Report, relative: &dyn Fn(&str) -> String) {
+    let mut cache: BTreeMap<String, String> = BTreeMap::new();
+    let mut map = |path: &mut String| {
+        let new = cache
+            .entry(path.clone())
+            .or_insert_with(|| relative(path))
+            .clone();
+        *path = new;
+    };
+    for finding in &mut report.findings {
+        map(&mut finding.place.path);
+        for related in &mut finding.related {
+            map(&mut related.place.path);
+        }
+    }
+    for file in &mut report.files {
+        map(&mut file.path);
+    }
+    for notice in &mut report.notices {
+        map(&mut notice.path);
     }
 }
 
