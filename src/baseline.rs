@@ -94,7 +94,12 @@ pub fn repository_root(start: &Path) -> PathBuf {
 /// relative to `root`, `/`-separated; the display path itself when the file
 /// lies outside `root`.
 pub fn relative_to(root: &Path, display: &str, cwd: &Path) -> String {
-    let abs = canonical(&cwd.join(display));
+    // The directory is resolved, not the file: a symbolic link keeps its name.
+    let joined = cwd.join(display);
+    let abs = match (joined.parent(), joined.file_name()) {
+        (Some(parent), Some(name)) => canonical(parent).join(name),
+        _ => canonical(&joined),
+    };
     match abs.strip_prefix(root) {
         Ok(rest) => rest.to_string_lossy().replace('\\', "/"),
         Err(_) => display.to_owned(),

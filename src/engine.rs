@@ -79,9 +79,10 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
     let max_size = config.limits.max_file_size;
     let selection = Selection::new(options);
     let active = selection.active_rules();
+    let enabled = |id: &str, file: &SourceFile| selection.enabled_in(id, file);
     let load = |c: &Candidate| match discover::load(c, 0, max_size, &limits) {
         Ok(mut file) => {
-            let findings = check_file(&mut file, &active, config);
+            let findings = check_file(&mut file, &active, config, &enabled);
             (Ok(file), findings)
         }
         Err(skip) => (Err(skip), Vec::new()),
@@ -155,8 +156,13 @@ fn check_file(
     file: &mut SourceFile,
     active: &[&rules::Registered],
     config: &Config,
+    enabled: &(dyn Fn(&str, &SourceFile) -> bool + Sync),
 ) -> Vec<Finding> {
-    let cx = Context { files: &[], config };
+    let cx = Context {
+        files: &[],
+        config,
+        enabled: Some(enabled),
+    };
     let mut findings = Vec::new();
     for registered in active {
         registered.rule.check_file(&cx, file, &mut findings);
@@ -193,9 +199,11 @@ fn analyze(
     notices.sort();
     let selection = Selection::new(options);
     let active = selection.active_rules();
+    let enabled = |id: &str, file: &SourceFile| selection.enabled_in(id, file);
     let cx = Context {
         files: &files,
         config: &options.config,
+        enabled: Some(&enabled),
     };
     let mut raw = per_file;
     let workspace = |registered: &&rules::Registered| {
@@ -262,7 +270,9 @@ pub fn scan_in_memory(
         })
         .collect();
     candidates.sort();
-    let active = Selection::new(options).active_rules();
+    let selection = Selection::new(options);
+    let active = selection.active_rules();
+    let enabled = |id: &str, file: &SourceFile| selection.enabled_in(id, file);
     let mut files = Vec::new();
     let mut per_file = Vec::new();
     for (id, c) in candidates.iter().enumerate() {
@@ -270,7 +280,7 @@ pub fn scan_in_memory(
             continue;
         };
         let mut file = discover::parse_bytes(c, id, bytes.to_vec(), &limits);
-        per_file.extend(check_file(&mut file, &active, &options.config));
+        per_file.extend(check_file(&mut file, &active, &options.config, &enabled));
         files.push(file);
     }
     Ok(analyze(files, per_file, Vec::new(), options, None))
@@ -335,6 +345,12 @@ impl<'a> Selection<'a> {
         };
         let any = |list: &[String]| list.iter().any(|s| rules::selects(s, rule));
         any(select) && !any(&config.ignore)
+    }
+
+    /// Whether rule `id` reports in `file`, for rules that defer to others.
+    fn enabled_in(&self, id: &str, file: &SourceFile) -> bool {
+        rules::info(id)
+            .is_some_and(|info| self.enabled(info, &self.options.config.relative(&file.path)))
     }
 
     fn enabled(&self, rule: &RuleInfo, rel: &str) -> bool {
