@@ -156,7 +156,7 @@ fn check_file(
     file: &mut SourceFile,
     active: &[&rules::Registered],
     config: &Config,
-    enabled: &(dyn Fn(&str, &SourceFile) -> bool + Sync),
+    enabled: &rules::RuleEnabled,
 ) -> Vec<Finding> {
     let cx = Context {
         files: &[],
