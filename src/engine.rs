@@ -156,7 +156,7 @@ fn check_file(
     file: &mut SourceFile,
     active: &[&rules::Registered],
     config: &Config,
-    enabled: &rules::RuleEnabled,
+    enabled: &rules::RuleEnabled<'_>,
 ) -> Vec<Finding> {
     let cx = Context {
         files: &[],

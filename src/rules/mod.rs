@@ -33,11 +33,11 @@ pub struct Context<'a> {
     pub config: &'a Config,
     /// Whether a rule reports in a file (selected, not ignored there); none
     /// means every rule does.
-    pub enabled: Option<&'a RuleEnabled>,
+    pub enabled: Option<&'a RuleEnabled<'a>>,
 }
 
 /// Whether rule `id` (first argument) reports in a file.
-pub type RuleEnabled = dyn Fn(&str, &SourceFile) -> bool + Sync;
+pub type RuleEnabled<'a> = dyn Fn(&str, &SourceFile) -> bool + Sync + 'a;
 
 impl Context<'_> {
     /// Whether rule `id` reports findings in `file`. A rule that leaves a
