@@ -469,6 +469,9 @@ fn finish(
                     continue;
                 }
                 let message = match comment.selectors.iter().find(|s| !rules::is_selector(s)) {
+                    _ if comment.selectors.is_empty() => {
+                        "suppression names no rule, so it silences nothing: write `# shiplint: ignore[rule-id] reason`".to_owned()
+                    }
                     Some(unknown) => format!(
                         "suppression names unknown rule \"{unknown}\": correct or remove it"
                     ),

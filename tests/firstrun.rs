@@ -368,3 +368,223 @@ fn sarif_and_github_paths_are_relative_to_the_repository_root() {
     let (_, out, _) = run(&deploy, &["--no-config", "--format", "concise", "."]);
     assert!(out.starts_with("imagedefinitions.json:1:1:"), "{out}");
 }
+
+// Item 12: the smaller ones.
+
+/// Runs git, returning (success, stdout + stderr) instead of panicking.
+fn try_git(dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=ship", "-c", "user.email=ship@example.com"])
+        .args(["-c", "commit.gpgsign=false"])
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .env_remove("SHIPLINT")
+        .output()
+        .expect("git runs");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn explain_ignores_case_and_hides_test_markers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, out, err) = run(dir.path(), &["explain", "Duplicate-Key"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("duplicate-key (high"), "{out}");
+    let (code, out, _) = run(dir.path(), &["explain", "CACHE-KEY-STALE"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("\n```yaml\n"), "{out}");
+    assert!(
+        !out.contains(" bad file=") && !out.contains(" good file="),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_baseline_of_another_version_is_unsupported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "old.json",
+        "{\"version\": 1, \"paths\": \"repository\", \"findings\": [{\"fingerprint\": \"x\"}]}",
+    );
+    let (code, _, err) = run(dir.path(), &["--baseline", "old.json", "."]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unsupported version 1"), "{err}");
+    assert!(err.contains("--write-baseline"), "{err}");
+}
+
+#[test]
+fn a_bare_ignore_comment_says_what_is_missing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "appspec.yml",
+        "version: 0.0\n# shiplint: ignore\nResources: []\nResources: []\n",
+    );
+    let (code, out, _) = run(dir.path(), &["--no-config", "--format", "concise", "."]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("appspec.yml:2:3: low[unused-suppression] suppression names no rule"),
+        "{out}"
+    );
+    assert!(
+        out.contains("`# shiplint: ignore[rule-id] reason`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[duplicate-key]"),
+        "a bare comment silences nothing: {out}"
+    );
+}
+
+#[test]
+fn stats_help_says_what_it_prints() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, out, _) = run(dir.path(), &["check", "--help"]);
+    let help = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(help.contains("number of findings per rule"), "{help}");
+    assert!(help.contains("files scanned and the peak memory"), "{help}");
+    write(dir.path(), "imagedefinitions.json", BAD_IMAGEDEFINITIONS);
+    let (_, _, err) = run(dir.path(), &["--no-config", "--stats", "-q", "."]);
+    assert!(
+        err.contains("imagedefinitions-shape") && err.contains("files scanned"),
+        "{err}"
+    );
+}
+
+#[test]
+fn hook_install_force_keeps_and_runs_the_users_hook() {
+    let dir = repo("app");
+    let root = dir.path();
+    let hook = root.join(".git/hooks/pre-commit");
+    std::fs::create_dir_all(hook.parent().expect("hooks")).expect("mkdir");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho user-hook-ran >> user-hook.log\nexit 0\n",
+    )
+    .expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let (code, _, err) = run(root, &["hook", "install", "--pre-commit", "--force"]);
+    assert_eq!(code, 0, "{err}");
+    let kept = root.join(".git/hooks/pre-commit.local");
+    assert!(
+        std::fs::read_to_string(&kept)
+            .expect("kept")
+            .contains("user-hook-ran")
+    );
+    write(root, "NOTES.md", "# notes\n");
+    git(root, &["add", "NOTES.md"]);
+    let (ok, out) = try_git(root, &["commit", "-q", "-m", "notes"]);
+    assert!(ok, "{out}");
+    assert!(root.join("user-hook.log").exists(), "the user's hook ran");
+    // A failing user hook stops the commit.
+    std::fs::write(&kept, "#!/bin/sh\necho refused by the user hook\nexit 1\n").expect("write");
+    write(root, "MORE.md", "# more\n");
+    git(root, &["add", "MORE.md"]);
+    let (ok, out) = try_git(root, &["commit", "-q", "-m", "more"]);
+    assert!(!ok && out.contains("refused by the user hook"), "{out}");
+    // Installing again over a kept hook is refused rather than losing it.
+    std::fs::write(&hook, "#!/bin/sh\nexit 0\n").expect("write");
+    let (code, _, err) = run(root, &["hook", "install", "--pre-commit", "--force"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("pre-commit.local already exists"), "{err}");
+}
+
+#[test]
+fn pre_push_of_a_new_branch_compares_with_the_default_branch() {
+    let dir = repo("app");
+    let root = dir.path();
+    let remote = tempfile::tempdir().expect("tempdir");
+    git(remote.path(), &["init", "-q", "--bare"]);
+    let url = remote.path().to_str().expect("utf-8");
+    git(root, &["remote", "add", "origin", url]);
+    git(root, &["push", "-q", "origin", "main"]);
+    git(root, &["fetch", "-q", "origin"]);
+    assert_eq!(run(root, &["hook", "install", "--pre-push"]).0, 0);
+    // The repository has old findings; a new branch with a clean change
+    // pushes.
+    git(root, &["checkout", "-q", "-b", "feature"]);
+    write(root, "NOTES.md", "# notes\n");
+    git(root, &["add", "NOTES.md"]);
+    git(root, &["commit", "-q", "-m", "notes"]);
+    let (ok, out) = try_git(root, &["push", "-q", "origin", "feature"]);
+    assert!(ok, "{out}");
+    // Another new branch that brings a finding is refused, with only it.
+    git(root, &["checkout", "-q", "-b", "images", "main"]);
+    write(root, "deploy/imagedefinitions.json", BAD_IMAGEDEFINITIONS);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "images"]);
+    let (ok, out) = try_git(root, &["push", "-q", "origin", "images"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("high[imagedefinitions-shape]"), "{out}");
+    assert!(
+        !out.contains("deploy-trust"),
+        "old findings reported: {out}"
+    );
+}
+
+#[test]
+fn html_report_names_the_scan_and_counts_rules_per_severity() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    git_repo(root);
+    write(root, "deploy/imagedefinitions.json", BAD_IMAGEDEFINITIONS);
+    commit_all(root);
+    let head = git(root, &["rev-parse", "HEAD"]).trim().to_owned();
+    let out = Command::new(shiplint_bin())
+        .current_dir(root)
+        .args(["--no-config", "--format", "html", "deploy"])
+        .env("SOURCE_DATE_EPOCH", "1796212800")
+        .output()
+        .expect("runs");
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        html.contains(&format!(
+            "<p class=\"muted\" id=\"scanned\">scanned <span class=\"loc\">deploy</span> on 2026-12-02 12:00 UTC at commit <span class=\"loc\">{head}</span></p>"
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<tr><td>imagedefinitions-shape</td><td class=\"num\">0</td><td class=\"num\">1</td>"
+        ),
+        "{html}"
+    );
+}
+
+// Item 13: each path uses its own configuration.
+
+#[test]
+fn each_path_uses_the_configuration_found_for_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(
+        root,
+        "a/shiplint.toml",
+        "[rules]\nignore = [\"imagedefinitions-shape\"]\n",
+    );
+    write(root, "a/imagedefinitions.json", BAD_IMAGEDEFINITIONS);
+    write(root, "b/imagedefinitions.json", BAD_IMAGEDEFINITIONS);
+    for args in [["a", "b"], ["b", "a"]] {
+        let (code, out, err) = run(root, &["--format", "concise", args[0], args[1]]);
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(
+            out.contains("b/imagedefinitions.json:1:1:"),
+            "{args:?}: {out}"
+        );
+        assert!(!out.contains("a/imagedefinitions.json"), "{args:?}: {out}");
+    }
+}

@@ -108,6 +108,35 @@ pub fn render(report: &Report, format: Format, options: RenderOptions) -> String
     }
 }
 
+/// Joins the reports of two scans (paths with different configurations)
+/// into one: file ids of `later` move after those of `earlier`, findings and
+/// notices stay sorted, the summaries add up.
+pub fn join(mut earlier: Report, later: Report) -> Report {
+    let offset = earlier.files.len();
+    earlier.files.extend(later.files);
+    for mut finding in later.findings {
+        finding.place.location.file += offset;
+        for related in &mut finding.related {
+            related.place.location.file += offset;
+        }
+        earlier.findings.push(finding);
+    }
+    earlier
+        .findings
+        .sort_by(|a, b| (&a.place, a.rule, &a.message).cmp(&(&b.place, b.rule, &b.message)));
+    earlier.notices.extend(later.notices);
+    earlier.notices.sort();
+    earlier.notices.dedup();
+    let summary = &mut earlier.summary;
+    summary.files_scanned += later.summary.files_scanned;
+    summary.suppressed += later.summary.suppressed;
+    summary.baselined += later.summary.baselined;
+    for (severity, n) in later.summary.by_severity {
+        *summary.by_severity.entry(severity).or_default() += n;
+    }
+    earlier
+}
+
 /// Rewrites every path of `report` (findings, related places, files,
 /// notices) with `relative`: for formats whose readers place files by their
 /// path in the repository (SARIF, GitHub workflow commands).
