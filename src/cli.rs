@@ -201,8 +201,8 @@ pub fn run(
         }
     };
     let result = match cli.command {
-        None => check(cli.check, stdout, stderr),
-        Some(Command::Check(args)) => check(*args, stdout, stderr),
+        None => check(cli.check, true, stdout, stderr),
+        Some(Command::Check(args)) => check(*args, false, stdout, stderr),
         Some(Command::Rules { format }) => list_rules(format, stdout),
         Some(Command::Explain { id }) => explain(&id, stdout),
         Some(Command::Init { force }) => init(force, stdout),
@@ -238,9 +238,9 @@ const SUBCOMMANDS: &[&str] = &["check", "rules", "explain", "init", "hook", "rep
 /// (`shiplint --format json check .`) is the subcommand, not a path; any
 /// other path must exist, and one that looks like a misspelt subcommand gets
 /// a hint.
-fn paths_to_scan(given: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+fn paths_to_scan(given: &[PathBuf], top_level: bool) -> Result<Vec<PathBuf>, Failure> {
     let mut paths = given.to_vec();
-    if let Some(first) = paths.first().and_then(|p| p.to_str())
+    if let Some(first) = paths.first().and_then(|p| p.to_str()).filter(|_| top_level)
         && SUBCOMMANDS.contains(&first)
         && Path::new(first).symlink_metadata().is_err()
     {
@@ -270,6 +270,9 @@ fn paths_to_scan(given: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
                     .min()
             });
         return Err(usage(match close {
+            Some((0, command)) => format!(
+                "`{shown}`: no such file or directory (the subcommand is `shiplint {command}`)"
+            ),
             Some((_, command)) => {
                 format!("`{shown}` is neither a file nor a subcommand: did you mean `{command}`?")
             }
@@ -294,8 +297,13 @@ fn emit(stdout: &mut dyn Write, text: &str) -> Result<(), Failure> {
     }
 }
 
-fn check(args: CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<i32, Failure> {
-    let paths = paths_to_scan(&args.paths)?;
+fn check(
+    args: CheckArgs,
+    top_level: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<i32, Failure> {
+    let paths = paths_to_scan(&args.paths, top_level)?;
     for selector in args.select.iter().chain(&args.ignore) {
         if !rules::is_selector(selector) {
             return Err(usage(format!(
