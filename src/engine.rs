@@ -406,12 +406,14 @@ fn finish(
         .then(|| crate::baseline::Anchor::for_scan(&selection.options.paths));
     let mut in_repo: Vec<Option<String>> = vec![None; files.len()];
     let mut repo_path = |file: &SourceFile| -> String {
-        in_repo[file.id]
-            .get_or_insert_with(|| match &anchor {
-                Some(anchor) => anchor.relative(&file.display),
-                None => file.display.clone(),
-            })
-            .clone()
+        let compute = || match &anchor {
+            Some(anchor) => anchor.relative(&file.display),
+            None => file.display.clone(),
+        };
+        match in_repo.get_mut(file.id) {
+            Some(slot) => slot.get_or_insert_with(compute).clone(),
+            None => compute(),
+        }
     };
     let mut suppressions: Vec<Vec<(Suppression, bool)>> = files
         .iter()

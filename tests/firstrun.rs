@@ -305,6 +305,8 @@ fn no_two_findings_share_a_fingerprint() {
         .collect();
     dirs.push(root.join("example-repo"));
     dirs.push(root.join("ship"));
+    // And one scan over every fixture at once.
+    dirs.push(root.join("fixtures"));
     let mut total = 0;
     for dir in dirs {
         let (_, out, err) = run(&dir, &["--no-config", "--format", "json", "."]);
