@@ -590,3 +590,33 @@ fn each_path_uses_the_configuration_found_for_it() {
         assert!(!out.contains("a/imagedefinitions.json"), "{args:?}: {out}");
     }
 }
+
+#[test]
+fn plaintext_secret_variables_report_keys_when_the_key_rules_do_not_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = format!(
+        "version: 0.2\nenv:\n  variables:\n    AWS_SECRET_ACCESS_KEY: {}\nphases:\n  build:\n    commands:\n      - make\n",
+        secret()
+    );
+    write(dir.path(), "buildspec.yml", &spec);
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["--no-config", "--format", "concise"];
+        args.extend_from_slice(extra);
+        args.push(".");
+        run(dir.path(), &args).1
+    };
+    let all = scan(&[]);
+    assert!(
+        all.contains("buildspec.yml:4:28: critical[aws-secret-access-key]"),
+        "{all}"
+    );
+    assert!(
+        !all.contains("plaintext-secret-variable"),
+        "one finding per defect: {all}"
+    );
+    let without = scan(&["--ignore", "aws-secret-access-key"]);
+    assert!(
+        without.contains("buildspec.yml:4:28: high[plaintext-secret-variable]"),
+        "{without}"
+    );
+}
