@@ -4,14 +4,19 @@
 //! A baseline entry is matched by fingerprint: FNV-1a (the report's hash) of
 //! the rule, the file's path relative to the repository root, the route of
 //! the value (`$.Resources.Role...`) and the value's text as shown (secrets
-//! masked). Lines and columns are not part of it, so an entry survives edits
-//! that only move lines; changing the value, moving it to another key or
-//! renaming the file makes it a new finding. The repository root is the
+//! masked). Lines and columns are not part of it, and routes name list items
+//! by identity or content rather than position (see
+//! [`crate::syntax::Route`]), so an entry survives edits that move lines,
+//! insert items above it or reorder a list; changing the value, moving it to
+//! another key or renaming the file makes it a new finding. The repository root is the
 //! nearest directory holding `.git` above the first scanned path (the path
 //! itself when there is none), so the same baseline works whatever the working
-//! directory. When shiplint runs from the repository root, the baseline
-//! fingerprint equals the report's `fingerprint` for every finding whose
-//! value holds no secret.
+//! directory. The baseline fingerprint equals the report's `fingerprint` for
+//! every finding whose value holds no secret.
+//!
+//! Version policy: `version` changes whenever fingerprints of the same
+//! findings would change; a baseline of another version is refused as
+//! "unsupported version" (write it again with `--write-baseline`).
 //!
 //! The file holds, per finding, the fingerprint, rule, path, route and the
 //! message cut short: never the value itself. Messages quote secrets only
@@ -23,8 +28,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
-/// The version of the baseline file format.
-pub const VERSION: u32 = 1;
+/// The version of the baseline file format. Version 2 changed routes (list
+/// items named by identity or content, Terraform block labels) and so every
+/// fingerprint: a version 1 baseline is refused, with a message saying to
+/// write it again, rather than silently matching nothing.
+pub const VERSION: u32 = 2;
 /// Longest message kept in a baseline entry, in characters.
 const MESSAGE_CHARS: usize = 160;
 
@@ -55,8 +63,10 @@ pub enum BaselineError {
     Read(String, String),
     #[error("baseline {0} is not a shiplint baseline: {1}")]
     Parse(String, String),
-    #[error("baseline {0} has version {1}; this shiplint reads version {VERSION}")]
-    Version(String, u32),
+    #[error(
+        "baseline {0} has unsupported version {1} (this shiplint reads version {VERSION}): write it again with --write-baseline"
+    )]
+    Version(String, u64),
     #[error("cannot write baseline {0}: {1}")]
     Write(String, String),
 }
@@ -84,7 +94,12 @@ pub fn repository_root(start: &Path) -> PathBuf {
 /// relative to `root`, `/`-separated; the display path itself when the file
 /// lies outside `root`.
 pub fn relative_to(root: &Path, display: &str, cwd: &Path) -> String {
-    let abs = canonical(&cwd.join(display));
+    // The directory is resolved, not the file: a symbolic link keeps its name.
+    let joined = cwd.join(display);
+    let abs = match (joined.parent(), joined.file_name()) {
+        (Some(parent), Some(name)) => canonical(parent).join(name),
+        _ => canonical(&joined),
+    };
     match abs.strip_prefix(root) {
         Ok(rest) => rest.to_string_lossy().replace('\\', "/"),
         Err(_) => display.to_owned(),
@@ -212,12 +227,20 @@ pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| BaselineError::Read(name.clone(), e.to_string()))?;
-    let baseline: Baseline = serde_json::from_str(&text)
+    // The version first: a baseline of another version may have other fields.
+    let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| BaselineError::Parse(name.clone(), e.to_string()))?;
-    if baseline.version != VERSION {
-        return Err(BaselineError::Version(name, baseline.version));
+    match value.get("version").and_then(serde_json::Value::as_u64) {
+        Some(version) if version == u64::from(VERSION) => {}
+        Some(version) => return Err(BaselineError::Version(name, version)),
+        None => {
+            return Err(BaselineError::Parse(
+                name,
+                "no \"version\" number".to_owned(),
+            ));
+        }
     }
-    Ok(baseline)
+    serde_json::from_value(value).map_err(|e| BaselineError::Parse(name, e.to_string()))
 }
 
 /// Removes from `report` the findings recorded in `baseline` (each entry
@@ -309,6 +332,10 @@ mod tests {
         )
         .expect("write");
         assert!(matches!(load(&path), Err(BaselineError::Version(_, 9))));
+        // Another version's fields do not hide its version.
+        std::fs::write(&path, r#"{"version": 1, "entries": {}}"#).expect("write");
+        let err = load(&path).expect_err("refused").to_string();
+        assert!(err.contains("unsupported version 1"), "{err}");
         std::fs::write(&path, "[]").expect("write");
         assert!(matches!(load(&path), Err(BaselineError::Parse(..))));
     }

@@ -79,7 +79,8 @@ enum HookCommand {
         /// Install a pre-commit hook.
         #[arg(long)]
         pre_commit: bool,
-        /// Replace a hook that shiplint did not write.
+        /// Install over a hook that shiplint did not write: that hook is kept
+        /// as `<hook>.local` and runs first.
         #[arg(long)]
         force: bool,
     },
@@ -156,7 +157,8 @@ struct CheckArgs {
     quiet: bool,
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
-    /// Print the number of findings per rule on standard error.
+    /// After the report, print on standard error the number of findings per
+    /// rule, the number of files scanned and the peak memory.
     #[arg(long)]
     stats: bool,
     /// Skip files larger than BYTES [default: 8388608, or the config's]
@@ -209,8 +211,8 @@ pub fn run(
         }
     };
     let result = match cli.command {
-        None => check(cli.check, stdout, stderr),
-        Some(Command::Check(args)) => check(*args, stdout, stderr),
+        None => check(cli.check, true, stdout, stderr),
+        Some(Command::Check(args)) => check(*args, false, stdout, stderr),
         Some(Command::Rules { format }) => list_rules(format, stdout),
         Some(Command::Explain { id }) => explain(&id, stdout),
         Some(Command::Init { force }) => init(force, stdout),
@@ -239,12 +241,79 @@ fn usage(message: impl std::fmt::Display) -> Failure {
     Failure(exit::USAGE, message.to_string())
 }
 
-fn check(args: CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<i32, Failure> {
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
-    };
+/// The subcommands, for hints when a path is a misspelt one.
+const SUBCOMMANDS: &[&str] = &["check", "rules", "explain", "init", "hook", "report"];
+
+/// Checks the paths to scan: `check` given after top-level options
+/// (`shiplint --format json check .`) is the subcommand, not a path; any
+/// other path must exist, and one that looks like a misspelt subcommand gets
+/// a hint.
+fn paths_to_scan(given: &[PathBuf], top_level: bool) -> Result<Vec<PathBuf>, Failure> {
+    let mut paths = given.to_vec();
+    if let Some(first) = paths.first().and_then(|p| p.to_str()).filter(|_| top_level)
+        && SUBCOMMANDS.contains(&first)
+        && Path::new(first).symlink_metadata().is_err()
+    {
+        if first != "check" {
+            return Err(usage(format!(
+                "`{first}` is a subcommand: put options after it (`shiplint {first} --help`)"
+            )));
+        }
+        paths.remove(0);
+    }
+    if paths.is_empty() {
+        paths.push(PathBuf::from("."));
+    }
+    for path in &paths {
+        if path.symlink_metadata().is_ok() {
+            continue;
+        }
+        let shown = path.display().to_string();
+        let close = path
+            .to_str()
+            .filter(|p| !p.contains(['/', '\\', '.']))
+            .and_then(|p| {
+                SUBCOMMANDS
+                    .iter()
+                    .map(|c| (strsim::damerau_levenshtein(p, c), *c))
+                    .filter(|(d, c)| *d <= 2 && *d < c.len())
+                    .min()
+            });
+        return Err(usage(match close {
+            Some((0, command)) => format!(
+                "`{shown}`: no such file or directory (the subcommand is `shiplint {command}`)"
+            ),
+            Some((_, command)) => {
+                format!("`{shown}` is neither a file nor a subcommand: did you mean `{command}`?")
+            }
+            None => format!("`{shown}`: no such file or directory"),
+        }));
+    }
+    Ok(paths)
+}
+
+/// Writes a report to standard output. A reader that went away (`| head`)
+/// ends the output quietly: the exit code stays the scan's.
+fn emit(stdout: &mut dyn Write, text: &str) -> Result<(), Failure> {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure(
+            exit::INTERNAL,
+            format!("cannot write the report: {e}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check(
+    args: CheckArgs,
+    top_level: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<i32, Failure> {
+    let paths = paths_to_scan(&args.paths, top_level)?;
     for selector in args.select.iter().chain(&args.ignore) {
         if !rules::is_selector(selector) {
             return Err(usage(format!(
@@ -252,59 +321,78 @@ fn check(args: CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Res
             )));
         }
     }
-    let mut config = load_config(&args, &paths)?;
-    if let Some(n) = args.max_file_size {
-        config.limits.max_file_size = n;
-    }
-    if let Some(n) = args.max_nesting {
-        config.limits.max_nesting = n;
-    }
-    if let Some(n) = args.max_alias_nodes {
-        config.limits.max_alias_nodes = n;
-    }
-    let fail_on = match args.fail_on {
-        Some(FailOnArg::Critical) => Some(Severity::Critical),
-        Some(FailOnArg::High) => Some(Severity::High),
-        Some(FailOnArg::Medium) => Some(Severity::Medium),
-        Some(FailOnArg::Low) => Some(Severity::Low),
-        Some(FailOnArg::Info) => Some(Severity::Info),
-        Some(FailOnArg::Never) => None,
-        None => match config.fail_on {
-            Some(FailOn::Never) => None,
-            Some(FailOn::Severity(s)) => Some(s),
-            None => Some(Severity::Low),
-        },
-    };
     let ship = Narrowing {
         baseline: args.baseline.clone(),
         write_baseline: args.write_baseline.clone(),
         diff_base: args.diff_base.clone(),
         quiet: args.quiet,
     };
-    let options = ScanOptions {
-        paths,
-        threads: args.threads,
-        config,
-        select: args.select,
-        ignore: args.ignore,
-        include: args.include,
-        exclude: args.exclude,
-        ignore_comments: !args.no_ignore_comments,
-    };
-    let fixed = if args.fix || args.diff {
-        let outcome = fix_passes(&options, &ship, args.unsafe_fixes)?;
-        if args.diff {
-            return show_diff(&outcome, args.output.as_deref(), args.quiet, stdout, stderr);
+    // Each path is scanned with the configuration found for it; paths that
+    // share one are scanned together (cross-file rules join their files).
+    let mut report: Option<report::Report> = None;
+    // The `--fail-on` threshold of each file of the report, by file id.
+    let mut thresholds: Vec<Option<Severity>> = Vec::new();
+    // `--fix`: notices of what was fixed; `--diff`: what would be.
+    let mut fixed: Vec<report::Notice> = Vec::new();
+    let mut diff = crate::fix::Outcome::default();
+    for (mut config, group) in load_configs(&args, &paths)? {
+        if let Some(n) = args.max_file_size {
+            config.limits.max_file_size = n;
         }
-        Some(write_fixes(&outcome, &options.paths, args.quiet, stderr))
-    } else {
-        None
-    };
-    let mut report = engine::scan(&options).map_err(usage)?;
-    narrow(&mut report, &options.paths, &ship, stderr)?;
-    if let Some(notices) = fixed {
-        report.notices.extend(notices);
+        if let Some(n) = args.max_nesting {
+            config.limits.max_nesting = n;
+        }
+        if let Some(n) = args.max_alias_nodes {
+            config.limits.max_alias_nodes = n;
+        }
+        let fail_on = match args.fail_on {
+            Some(FailOnArg::Critical) => Some(Severity::Critical),
+            Some(FailOnArg::High) => Some(Severity::High),
+            Some(FailOnArg::Medium) => Some(Severity::Medium),
+            Some(FailOnArg::Low) => Some(Severity::Low),
+            Some(FailOnArg::Info) => Some(Severity::Info),
+            Some(FailOnArg::Never) => None,
+            None => match config.fail_on {
+                Some(FailOn::Never) => None,
+                Some(FailOn::Severity(s)) => Some(s),
+                None => Some(Severity::Low),
+            },
+        };
+        let options = ScanOptions {
+            paths: group,
+            threads: args.threads,
+            config,
+            select: args.select.clone(),
+            ignore: args.ignore.clone(),
+            include: args.include.clone(),
+            exclude: args.exclude.clone(),
+            ignore_comments: !args.no_ignore_comments,
+        };
+        if args.fix || args.diff {
+            let outcome = fix_passes(&options, &ship, args.unsafe_fixes)?;
+            if args.diff {
+                diff.changed.extend(outcome.changed);
+                diff.applied += outcome.applied;
+                diff.notices.extend(outcome.notices);
+                continue;
+            }
+            fixed.extend(write_fixes(&outcome, &options.paths, args.quiet, stderr));
+        }
+        let scanned = engine::scan(&options).map_err(usage)?;
+        thresholds.extend(std::iter::repeat_n(fail_on, scanned.files.len()));
+        report = Some(match report {
+            None => scanned,
+            Some(earlier) => report::join(earlier, scanned),
+        });
     }
+    if args.diff {
+        return show_diff(&diff, args.output.as_deref(), args.quiet, stdout, stderr);
+    }
+    let Some(mut report) = report else {
+        return Err(Failure(exit::INTERNAL, "nothing was scanned".to_owned()));
+    };
+    narrow(&mut report, &paths, &ship, stderr)?;
+    report.notices.extend(fixed);
 
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let format = args.format.unwrap_or(if to_terminal {
@@ -319,13 +407,22 @@ fn check(args: CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Res
     };
     let nothing = report.findings.is_empty() && report.notices.is_empty();
     if !(args.quiet && nothing) {
-        let text = report::render(&report, format, RenderOptions { color });
+        let anchor = crate::baseline::Anchor::for_scan(&paths);
+        if matches!(format, Format::Sarif | Format::Github) {
+            // Code scanning and annotations place files by their path in
+            // the repository, whatever directory shiplint ran from.
+            report::rebase(&mut report, &|display| anchor.relative(display));
+        }
+        let scanned = (format == Format::Html).then(|| report::merge::Scanned {
+            paths: paths.iter().map(|p| p.display().to_string()).collect(),
+            date: crate::repo::report_date(),
+            commit: crate::repo::head_commit(&anchor.root),
+        });
+        let text = report::render(&report, format, RenderOptions { color, scanned });
         match &args.output {
             Some(path) => std::fs::write(path, text)
                 .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?,
-            None => stdout
-                .write_all(text.as_bytes())
-                .map_err(|e| Failure(exit::INTERNAL, format!("cannot write the report: {e}")))?,
+            None => emit(stdout, &text)?,
         }
     }
     if args.stats {
@@ -343,7 +440,13 @@ fn check(args: CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Res
             let _ = writeln!(stderr, "{:>6}  MiB peak memory", kib / 1024);
         }
     }
-    let failing = fail_on.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+    let failing = report.findings.iter().any(|f| {
+        thresholds
+            .get(f.place.location.file)
+            .copied()
+            .flatten()
+            .is_some_and(|t| f.severity >= t)
+    });
     Ok(if failing { exit::FINDINGS } else { exit::CLEAN })
 }
 
@@ -509,25 +612,43 @@ fn audit_report(
     match output {
         Some(path) => std::fs::write(path, text)
             .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?,
-        None => stdout
-            .write_all(text.as_bytes())
-            .map_err(|e| Failure(exit::INTERNAL, format!("cannot write the report: {e}")))?,
+        None => emit(stdout, &text)?,
     }
     Ok(exit::CLEAN)
 }
 
-fn load_config(args: &CheckArgs, paths: &[PathBuf]) -> Result<Config, Failure> {
+/// The configuration of each path, with the paths that share it (in the
+/// order given): `--no-config` and `--config FILE` give one for all, else
+/// each path's is the one found by walking up from it.
+fn load_configs(
+    args: &CheckArgs,
+    paths: &[PathBuf],
+) -> Result<Vec<(Config, Vec<PathBuf>)>, Failure> {
     if args.no_config {
-        return Ok(Config::default());
+        return Ok(vec![(Config::default(), paths.to_vec())]);
     }
-    let path = match &args.config {
-        Some(path) => Some(path.clone()),
-        None => config::discover(paths.first().map_or(Path::new("."), PathBuf::as_path)),
-    };
-    match path {
-        Some(path) => config::load(&path, &rules::is_selector).map_err(usage),
-        None => Ok(Config::default()),
+    if let Some(path) = &args.config {
+        let config = config::load(path, &rules::is_selector).map_err(usage)?;
+        return Ok(vec![(config, paths.to_vec())]);
     }
+    let mut groups: Vec<(Option<PathBuf>, Vec<PathBuf>)> = Vec::new();
+    for path in paths {
+        let found = config::discover(path);
+        match groups.iter_mut().find(|(c, _)| *c == found) {
+            Some((_, group)) => group.push(path.clone()),
+            None => groups.push((found, vec![path.clone()])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(found, group)| {
+            let config = match found {
+                Some(file) => config::load(&file, &rules::is_selector).map_err(usage)?,
+                None => Config::default(),
+            };
+            Ok((config, group))
+        })
+        .collect()
 }
 
 fn list_rules(format: RulesFormat, stdout: &mut dyn Write) -> Result<i32, Failure> {
@@ -554,14 +675,37 @@ fn list_rules(format: RulesFormat, stdout: &mut dyn Write) -> Result<i32, Failur
                 .collect()
         }
     };
-    stdout
-        .write_all(text.as_bytes())
-        .map_err(|e| Failure(exit::INTERNAL, e.to_string()))?;
+    emit(stdout, &text)?;
     Ok(exit::CLEAN)
 }
 
+/// A rule document as people read it: the examples' test markers
+/// (```` ```yaml bad file=buildspec.yml ````) reduced to the language.
+fn without_test_markers(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    for line in markdown.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let fence_len = body.len() - body.trim_start_matches('`').len();
+        let info = &body[fence_len..];
+        if fence_len >= 3 && info.split_whitespace().count() > 1 {
+            out.push_str(&body[..fence_len]);
+            out.push_str(info.split_whitespace().next().unwrap_or(""));
+            out.push_str(&line[body.len()..]);
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 fn explain(id: &str, stdout: &mut dyn Write) -> Result<i32, Failure> {
-    let Some(info) = rules::info(id) else {
+    let info = rules::info(id).or_else(|| {
+        rules::catalogue()
+            .iter()
+            .find(|r| r.id.eq_ignore_ascii_case(id.trim()))
+    });
+    let id = &id.to_ascii_lowercase();
+    let Some(info) = info else {
         let close: Vec<&str> = rules::catalogue()
             .iter()
             .map(|r| r.id)
@@ -583,11 +727,9 @@ fn explain(id: &str, stdout: &mut dyn Write) -> Result<i32, Failure> {
             .as_ref()
             .map(|c| format!("; {c}"))
             .unwrap_or_default(),
-        info.markdown
+        without_test_markers(&info.markdown)
     );
-    stdout
-        .write_all(text.as_bytes())
-        .map_err(|e| Failure(exit::INTERNAL, e.to_string()))?;
+    emit(stdout, &text)?;
     Ok(exit::CLEAN)
 }
 

@@ -29,6 +29,9 @@ pub struct WalkOptions<'a> {
     /// Keeps a file (true) or drops it: configuration and `--include` /
     /// `--exclude` globs. Directories are always entered.
     pub keep: &'a (dyn Fn(&Candidate) -> bool + Sync),
+    /// Honour `.gitignore`, `.ignore` and git's excludes (false when
+    /// `--include` names the files wanted: they are scanned even if ignored).
+    pub ignore_files: bool,
 }
 
 /// Walks `roots` in parallel. Candidates come back sorted by display path, so
@@ -48,6 +51,7 @@ pub fn walk(roots: &[PathBuf], options: &WalkOptions<'_>) -> (Vec<Candidate>, Ve
         }
         let mut builder = ignore::WalkBuilder::new(root);
         builder
+            .standard_filters(options.ignore_files)
             .hidden(false)
             .follow_links(false)
             .require_git(false)
@@ -103,12 +107,95 @@ pub fn walk(roots: &[PathBuf], options: &WalkOptions<'_>) -> (Vec<Candidate>, Ve
         });
     }
     let mut found = found.into_inner().unwrap_or_default();
+    if options.ignore_files {
+        add_tracked(roots, &cwd, options, &mut found);
+    }
     found.sort();
     found.dedup_by(|a, b| a.path == b.path);
     let mut notices = notices.into_inner().unwrap_or_default();
     notices.sort();
     notices.dedup();
     (found, notices)
+}
+
+/// Adds the files git tracks under `roots` that the walk left out because an
+/// ignore file lists them: a committed file is scanned whatever `.gitignore`
+/// says (a `.env` committed by mistake is exactly what must be seen).
+fn add_tracked(
+    roots: &[PathBuf],
+    cwd: &Path,
+    options: &WalkOptions<'_>,
+    found: &mut Vec<Candidate>,
+) {
+    let seen: std::collections::HashSet<String> = found.iter().map(|c| c.display.clone()).collect();
+    let mut extra = Vec::new();
+    for root in roots {
+        if !root.is_dir() {
+            continue;
+        }
+        for rel in tracked_files(root) {
+            let path = root.join(&rel);
+            let display = display_path(&path, cwd);
+            if seen.contains(&display)
+                || rel.split('/').any(|part| part == ".git")
+                || !path.symlink_metadata().is_ok_and(|m| m.is_file())
+            {
+                continue;
+            }
+            let candidate = Candidate {
+                display,
+                size: if may_parse(&path) {
+                    path.metadata().map_or(0, |m| m.len())
+                } else {
+                    0
+                },
+                path,
+            };
+            if (options.keep)(&candidate) {
+                extra.push(candidate);
+            }
+        }
+    }
+    found.append(&mut extra);
+}
+
+/// The files git tracks under `dir`, relative to it, `/`-separated; none when
+/// `dir` is not in a git work tree or git cannot run. git runs with the file
+/// system monitor off, so that a scanned repository's configuration cannot
+/// make it start a program.
+fn tracked_files(dir: &Path) -> Vec<String> {
+    if crate::baseline::repository_root(dir)
+        .join(".git")
+        .symlink_metadata()
+        .is_err()
+    {
+        return Vec::new();
+    }
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "core.fsmonitor=false",
+            "-c",
+            "core.quotepath=off",
+            "ls-files",
+            "--cached",
+            "-z",
+            "--",
+            ".",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    match output {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout)
+            .split('\0')
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn push(notices: &Mutex<Vec<Notice>>, path: String, reason: String) {

@@ -82,12 +82,14 @@ pub fn scan_with_overlay(
         &WalkOptions {
             threads,
             keep: &keep,
+            ignore_files: options.include.is_empty(),
         },
     );
     let limits = config.limits.parser();
     let max_size = config.limits.max_file_size;
     let selection = Selection::new(options);
     let active = selection.active_rules();
+    let enabled = |id: &str, file: &SourceFile| selection.enabled_in(id, file);
     let read = |c: &Candidate| match overlay.get(&c.path) {
         Some(bytes) => Ok(discover::parse_bytes(c, 0, bytes.clone(), &limits)),
         None => discover::load(c, 0, max_size, &limits),
@@ -99,7 +101,7 @@ pub fn scan_with_overlay(
             let findings = if evaluated_later(&file) {
                 Vec::new()
             } else {
-                check_file(&mut file, &active, config)
+                check_file(&mut file, &active, config, &enabled)
             };
             (Ok(file), findings)
         }
@@ -160,7 +162,7 @@ pub fn scan_with_overlay(
         files
             .par_iter_mut()
             .filter(|f| evaluated_later(f))
-            .map(|f| check_file(f, &active, config))
+            .map(|f| check_file(f, &active, config, &enabled))
             .collect()
     });
     early.extend(late.into_iter().flatten());
@@ -189,8 +191,13 @@ fn check_file(
     file: &mut SourceFile,
     active: &[&rules::Registered],
     config: &Config,
+    enabled: &rules::RuleEnabled<'_>,
 ) -> Vec<Finding> {
-    let cx = Context { files: &[], config };
+    let cx = Context {
+        files: &[],
+        config,
+        enabled: Some(enabled),
+    };
     let mut findings = Vec::new();
     for registered in active {
         registered.rule.check_file(&cx, file, &mut findings);
@@ -231,9 +238,11 @@ fn analyze(
     notices.sort();
     let selection = Selection::new(options);
     let active = selection.active_rules();
+    let enabled = |id: &str, file: &SourceFile| selection.enabled_in(id, file);
     let cx = Context {
         files: &files,
         config: &options.config,
+        enabled: Some(&enabled),
     };
     let mut raw = per_file;
     let workspace = |registered: &&rules::Registered| {
@@ -300,7 +309,9 @@ pub fn scan_in_memory(
         })
         .collect();
     candidates.sort();
-    let active = Selection::new(options).active_rules();
+    let selection = Selection::new(options);
+    let active = selection.active_rules();
+    let enabled = |id: &str, file: &SourceFile| selection.enabled_in(id, file);
     let mut files = Vec::new();
     let mut per_file = Vec::new();
     for c in &candidates {
@@ -309,13 +320,13 @@ pub fn scan_in_memory(
         };
         let mut file = discover::parse_bytes(c, files.len(), bytes.to_vec(), &limits);
         if !evaluated_later(&file) {
-            per_file.extend(check_file(&mut file, &active, &options.config));
+            per_file.extend(check_file(&mut file, &active, &options.config, &enabled));
         }
         files.push(file);
     }
     let notices = crate::eval::prepare(&mut files);
     for file in files.iter_mut().filter(|f| evaluated_later(f)) {
-        per_file.extend(check_file(file, &active, &options.config));
+        per_file.extend(check_file(file, &active, &options.config, &enabled));
     }
     Ok(analyze(files, per_file, notices, options, None))
 }
@@ -381,6 +392,12 @@ impl<'a> Selection<'a> {
         any(select) && !any(&config.ignore)
     }
 
+    /// Whether rule `id` reports in `file`, for rules that defer to others.
+    fn enabled_in(&self, id: &str, file: &SourceFile) -> bool {
+        rules::info(id)
+            .is_some_and(|info| self.enabled(info, &self.options.config.relative(&file.path)))
+    }
+
     fn enabled(&self, rule: &RuleInfo, rel: &str) -> bool {
         let any = |list: &[String]| list.iter().any(|s| rules::selects(s, rule));
         let mut on = self.selected(rule);
@@ -428,6 +445,21 @@ fn finish(
 ) -> Finished {
     let config = &selection.options.config;
     let rel: Vec<String> = files.iter().map(|f| config.relative(&f.path)).collect();
+    // Fingerprints name files by their path in the repository, so that they
+    // do not depend on the directory shiplint runs from.
+    let anchor = (!selection.options.paths.is_empty())
+        .then(|| crate::baseline::Anchor::for_scan(&selection.options.paths));
+    let mut in_repo: Vec<Option<String>> = vec![None; files.len()];
+    let mut repo_path = |file: &SourceFile| -> String {
+        let compute = || match &anchor {
+            Some(anchor) => anchor.relative(&file.display),
+            None => file.display.clone(),
+        };
+        match in_repo.get_mut(file.id) {
+            Some(slot) => slot.get_or_insert_with(compute).clone(),
+            None => compute(),
+        }
+    };
     let mut suppressions: Vec<Vec<(Suppression, bool)>> = files
         .iter()
         .map(|f| {
@@ -465,7 +497,7 @@ fn finish(
         }
         reported.push(locate(
             files,
-            file,
+            (file, &repo_path(file)),
             finding,
             info,
             place,
@@ -492,6 +524,9 @@ fn finish(
                     crate::finding::Applicability::Safe
                 };
                 let message = match unknown {
+                    _ if comment.selectors.is_empty() => {
+                        "suppression names no rule, so it silences nothing: write `# shiplint: ignore[rule-id] reason`".to_owned()
+                    }
                     Some(unknown) => format!(
                         "suppression names unknown rule \"{unknown}\": correct or remove it"
                     ),
@@ -517,7 +552,7 @@ fn finish(
                 let place = place(files, finding.location);
                 reported.push(locate(
                     files,
-                    file,
+                    (file, &repo_path(file)),
                     finding,
                     info,
                     place,
@@ -549,7 +584,7 @@ fn place(files: &[SourceFile], location: crate::finding::Location) -> Place {
 
 fn locate(
     files: &[SourceFile],
-    file: &SourceFile,
+    (file, repo_path): (&SourceFile, &str),
     finding: Finding,
     info: &RuleInfo,
     place: Place,
@@ -571,7 +606,7 @@ fn locate(
     } else {
         raw.to_owned()
     };
-    let fingerprint = fingerprint(&[info.id, &file.display, &route, &value]);
+    let fingerprint = fingerprint(&[info.id, repo_path, &route, &value]);
     let fix = crate::fix::locate(file, finding.fix.as_ref(), &finding.secrets);
     Reported {
         rule: info.id,

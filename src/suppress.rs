@@ -1,6 +1,8 @@
 //! Inline suppressions: `# shiplint: ignore[rule-id, ...] reason` in YAML and
 //! HCL (`//` works in HCL too). A comment silences the named rules (ids,
-//! families or `all`) on its own line and on the line below it.
+//! families or `all`) on its own line and on the line below it. A comment
+//! that names no rule (`# shiplint: ignore`) silences nothing and is reported
+//! by `unused-suppression`.
 
 use crate::syntax::{Node, NodeKind, Span, Syntax};
 
@@ -62,11 +64,16 @@ pub fn comments(text: &str, syntax: Option<Syntax>, roots: &[Node]) -> Vec<Suppr
         line_number += memchr::memchr_iter(b'\n', &text.as_bytes()[counted_to..start]).count();
         counted_to = start;
         let rest = line[column + MARKER.len()..].trim_start();
-        let Some(rest) = rest.strip_prefix("ignore[") else {
+        let Some(rest) = rest.strip_prefix("ignore") else {
             continue;
         };
-        let Some((list, reason)) = rest.split_once(']') else {
-            continue;
+        // A bare `shiplint: ignore` (or an unclosed list) names no rule: it
+        // is kept with no selectors, suppresses nothing, and is reported by
+        // `unused-suppression` so that the author learns what is missing.
+        let (list, reason) = match rest.strip_prefix('[').and_then(|r| r.split_once(']')) {
+            Some(split) => split,
+            None if rest.is_empty() || rest.starts_with([' ', '\t', '[']) => ("", rest),
+            None => continue,
         };
         found.push(Suppression {
             line: u32::try_from(line_number).unwrap_or(u32::MAX),

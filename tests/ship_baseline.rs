@@ -53,7 +53,7 @@ fn baselined_findings_survive_line_moves_and_new_ones_fail() {
 
     let text = std::fs::read_to_string(root.join(BASELINE)).expect("baseline written");
     let baseline: serde_json::Value = serde_json::from_str(&text).expect("json");
-    assert_eq!(baseline["version"], 1);
+    assert_eq!(baseline["version"], 2);
     let entries = baseline["findings"].as_array().expect("entries");
     assert_eq!(entries.len(), 2);
     let paths: Vec<&str> = entries.iter().filter_map(|e| e["path"].as_str()).collect();

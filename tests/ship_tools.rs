@@ -133,13 +133,17 @@ fn pre_commit_try_repo_runs_both_hooks_on_a_fixture_repository() {
 
 #[test]
 #[ignore = "needs zizmor; .ci/run runs it"]
-fn zizmor_finds_nothing_in_the_action_and_the_example_workflow() {
+fn zizmor_finds_nothing_in_the_action_and_the_workflows() {
     let zizmor = tool("ZIZMOR", "zizmor");
     for persona in ["regular", "pedantic", "auditor"] {
         let out = Command::new(&zizmor)
             .current_dir(manifest_dir())
             .args(["--offline", "--no-progress", "--persona", persona])
-            .args(["action.yml", "scripts/action/example-workflow.yml"])
+            .args([
+                "action.yml",
+                "scripts/action/example-workflow.yml",
+                ".github/workflows/release.yml",
+            ])
             .output()
             .unwrap_or_else(|e| panic!("cannot run {zizmor}: {e}"));
         let stdout = String::from_utf8_lossy(&out.stdout);

@@ -2,9 +2,14 @@
 # Installs shiplint for the GitHub Action; prints `path=<binary>` to
 # $GITHUB_OUTPUT.
 #
-#   INPUT_VERSION=source   build the action's checkout with cargo
+#   INPUT_VERSION=         (the default) the release of this action's own
+#                          version (Cargo.toml of the action's checkout)
 #   INPUT_VERSION=X.Y.Z    download release vX.Y.Z's asset for this runner and
-#                          check its SHA-256 against scripts/action/checksums.txt
+#                          check its SHA-256: against scripts/action/checksums.txt
+#                          when the release is listed there (pinned in the
+#                          action's repository), else against the SHA256SUMS
+#                          file the release workflow attached to the release
+#   INPUT_VERSION=source   build the action's checkout with cargo
 #
 # Test hooks (the action never sets them): SHIPLINT_RELEASE_BASE_URL replaces
 # the release download URL (https:// or file://), SHIPLINT_CHECKSUMS the
@@ -12,7 +17,11 @@
 set -euo pipefail
 
 action_path=${GITHUB_ACTION_PATH:-$(cd "$(dirname "$0")/../.." && pwd)}
-version=${INPUT_VERSION:-source}
+version=${INPUT_VERSION:-}
+if [ -z "$version" ]; then
+  version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$action_path/Cargo.toml" | head -n 1)
+  [ -n "$version" ] || version=source
+fi
 temp=${RUNNER_TEMP:-${TMPDIR:-/tmp}}
 bin_dir="$temp/shiplint-bin"
 mkdir -p "$bin_dir"
@@ -49,8 +58,7 @@ else
   esac
   asset="shiplint-v${version}-${target}.tar.gz"
   checksums=${SHIPLINT_CHECKSUMS:-$action_path/scripts/action/checksums.txt}
-  expected=$(awk -v a="$asset" '$2 == a { print $1 }' "$checksums" | head -n 1)
-  [[ "$expected" =~ ^[0-9a-f]{64}$ ]] || fail "$asset has no pinned SHA-256 in $(basename "$checksums"): use a listed version or version: source"
+  expected=$(awk -v a="$asset" '$2 == a { print $1 }' "$checksums" 2>/dev/null | head -n 1)
   base=${SHIPLINT_RELEASE_BASE_URL:-https://github.com/shiplint/shiplint/releases/download}
   case "$base" in
     https://*) proto='=https' ;;
@@ -59,6 +67,18 @@ else
   esac
   work=$(mktemp -d "$temp/shiplint-download.XXXXXX")
   trap 'rm -rf "$work"' EXIT
+  if [[ "$expected" =~ ^[0-9a-f]{64}$ ]]; then
+    echo "SHA-256 of $asset pinned in $(basename "$checksums")"
+  else
+    # Not pinned yet (a release newer than this checkout of the action): the
+    # checksums the release workflow computed and attached to the release.
+    curl --fail --silent --show-error --location --proto "$proto" --proto-redir '=https' \
+      --retry 3 --output "$work/SHA256SUMS" "$base/v$version/SHA256SUMS" \
+      || fail "cannot download the SHA256SUMS of release v$version (is there such a release?): use a released version or version: source"
+    expected=$(awk -v a="$asset" '$2 == a || $2 == "*" a { print $1 }' "$work/SHA256SUMS" | head -n 1)
+    [[ "$expected" =~ ^[0-9a-f]{64}$ ]] || fail "$asset is not listed in the SHA256SUMS of release v$version"
+    echo "SHA-256 of $asset from the SHA256SUMS of release v$version"
+  fi
   echo "Downloading $asset"
   curl --fail --silent --show-error --location --proto "$proto" --proto-redir '=https' \
     --retry 3 --output "$work/$asset" "$base/v$version/$asset" || fail "cannot download $asset"

@@ -52,7 +52,9 @@ fi
 
 concise=$(mktemp "$temp/shiplint-concise.XXXXXX")
 "$bin" check "${args[@]}" --format concise --output "$concise" -- "${paths[@]}" || true
-findings=$(grep -c '' "$concise" || true)
+# One line per finding, `path:line:col: severity[rule] message`; skipped
+# files are listed as `path: skipped: reason` and not counted.
+findings=$(grep -cE ':[0-9]+:[0-9]+: (critical|high|medium|low|info)\[' "$concise" || true)
 rm -f "$concise"
 
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then

@@ -119,6 +119,12 @@ runner
 INPUT_FAIL_ON=sometimes step run.sh
 check "bad fail-on is a usage error" test "$code" = 2
 
+# --- run: a wrong directory fails ---------------------------------------
+runner
+INPUT_PATHS="deplyo" step run.sh
+check "a missing path fails the step (exit 2)" test "$code" = 2
+check "a missing path is named" grep -q 'deplyo' "$log"
+
 # --- install from a release asset ---------------------------------------
 case "$(uname -s)-$(uname -m)" in
   Linux-x86_64) target=x86_64-unknown-linux-gnu ;;
@@ -150,8 +156,33 @@ check "nothing installed on mismatch" test ! -e "$RUNNER_TEMP/shiplint-bin/shipl
 
 runner
 INPUT_VERSION=9.9.8 step install.sh
-check "unpinned version refused" test "$code" = 2
-check "unpinned version is explained" grep -q 'no pinned SHA-256' "$log"
+check "unknown release refused" test "$code" = 2
+check "unknown release is explained" grep -q 'cannot download the SHA256SUMS of release v9.9.8' "$log"
+
+# Not pinned in checksums.txt: the release's own SHA256SUMS decides.
+: >"$tmp/checksums.txt"
+printf '%s  %s\n' "$sum" "$asset" >"$tmp/releases/v9.9.9/SHA256SUMS"
+runner
+INPUT_VERSION=9.9.9 step install.sh
+check "release install checked against SHA256SUMS" test "$code" = 0
+check "SHA256SUMS named in the log" grep -q 'from the SHA256SUMS of release v9.9.9' "$log"
+check "SHA256SUMS install is the packed one" cmp -s "$(output path)" "$SHIPLINT_BIN"
+printf '%s  %s\n' "$(printf '1%.0s' {1..64})" "$asset" >"$tmp/releases/v9.9.9/SHA256SUMS"
+runner
+INPUT_VERSION=9.9.9 step install.sh
+check "SHA256SUMS mismatch refuses the asset" test "$code" = 2
+check "SHA256SUMS mismatch is explained" grep -q 'SHA-256 mismatch' "$log"
+
+# The default version is the action's own (Cargo.toml of its checkout).
+own=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$repo/Cargo.toml" | head -n 1)
+own_asset=shiplint-v$own-$target.tar.gz
+mkdir -p "$tmp/releases/v$own"
+cp "$tmp/releases/v9.9.9/$asset" "$tmp/releases/v$own/$own_asset"
+printf '%s  %s\n' "$sum" "$own_asset" >"$tmp/releases/v$own/SHA256SUMS"
+runner
+step install.sh
+check "default install downloads the action's own release" test "$code" = 0
+check "default install names its asset" grep -q "Downloading $own_asset" "$log"
 runner
 INPUT_VERSION='1.0.0;touch x' step install.sh
 check "malformed version refused" test "$code" = 2

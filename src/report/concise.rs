@@ -1,5 +1,7 @@
 //! `concise`: one greppable line per finding,
-//! `path:line:col: severity[rule-id] message`, and nothing else.
+//! `path:line:col: severity[rule-id] message`, then one line per file the
+//! scan skipped, `path: skipped: reason` (no line and column, so that tools
+//! reading `path:line:col:` lines pass over them).
 
 use super::Report;
 use std::fmt::Write as _;
@@ -17,6 +19,14 @@ pub fn render(report: &Report) -> String {
             finding.severity,
             finding.rule,
             one_line(&finding.message),
+        );
+    }
+    for notice in &report.notices {
+        let _ = writeln!(
+            out,
+            "{}: skipped: {}",
+            notice.path,
+            one_line(&notice.reason)
         );
     }
     out

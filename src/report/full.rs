@@ -17,7 +17,7 @@ const BOLD: &str = "\x1b[1m";
 const NOTE: &str = "\x1b[1;32m";
 const RESET: &str = "\x1b[0m";
 
-pub fn render(report: &Report, options: RenderOptions) -> String {
+pub fn render(report: &Report, options: &RenderOptions) -> String {
     let mut files = Files::new(report);
     let config = Config::default();
     let mut out = String::new();

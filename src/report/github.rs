@@ -6,7 +6,7 @@
 //! ```
 //!
 //! `error` for critical and high, `warning` for medium, `notice` for low and
-//! info. Columns are only sent when the finding starts and ends on one line
+//! info. A file the scan skipped is a `warning` on that file. Columns are only sent when the finding starts and ends on one line
 //! (GitHub rejects them otherwise).
 
 use super::Report;
@@ -47,6 +47,14 @@ pub fn render(report: &Report) -> String {
             "::{} {properties}::{}",
             command(finding.severity),
             escape_data(&finding.message)
+        );
+    }
+    for notice in &report.notices {
+        let _ = writeln!(
+            out,
+            "::warning file={},title=shiplint skipped a file::{}",
+            escape_property(&notice.path),
+            escape_data(&format!("skipped {}: {}", notice.path, notice.reason))
         );
     }
     out

@@ -55,6 +55,18 @@ pub fn render(audit: &Audit) -> String {
          <p class=\"muted\">shiplint {}</p>\n",
         esc(&audit.tool_version)
     );
+    if let Some(scanned) = &audit.scanned {
+        let _ = write!(
+            out,
+            "<p class=\"muted\" id=\"scanned\">scanned <span class=\"loc\">{}</span> on {}",
+            esc(&scanned.paths.join(" ")),
+            esc(&scanned.date)
+        );
+        if let Some(commit) = &scanned.commit {
+            let _ = write!(out, " at commit <span class=\"loc\">{}</span>", esc(commit));
+        }
+        out.push_str("</p>\n");
+    }
 
     // Totals.
     out.push_str("<section class=\"cards\" id=\"totals\">\n");
@@ -83,11 +95,23 @@ pub fn render(audit: &Audit) -> String {
     let by_rule = audit.by_rule();
     if !by_rule.is_empty() {
         out.push_str("<h2>By rule</h2>\n<div class=\"chart\" id=\"chart-rule\">\n");
-        let most = by_rule.iter().map(|r| r.2).max().unwrap_or(0);
-        for (rule, severity, n) in &by_rule {
-            bar(&mut out, rule, severity.as_str(), *n, most);
+        let most = by_rule.iter().map(|r| r.total()).max().unwrap_or(0);
+        for row in &by_rule {
+            bar(&mut out, &row.rule, row.worst().as_str(), row.total(), most);
         }
-        out.push_str("</div>\n");
+        out.push_str("</div>\n<table id=\"by-rule\">\n<tr><th>rule</th>");
+        for severity in Severity::ALL {
+            let _ = write!(out, "<th class=\"num\">{severity}</th>");
+        }
+        out.push_str("<th class=\"num\">total</th></tr>\n");
+        for row in &by_rule {
+            let _ = write!(out, "<tr><td>{}</td>", esc(&row.rule));
+            for (_, n) in &row.by_severity {
+                let _ = write!(out, "<td class=\"num\">{n}</td>");
+            }
+            let _ = writeln!(out, "<td class=\"num\">{}</td></tr>", row.total());
+        }
+        out.push_str("</table>\n");
     }
 
     if audit.merged {
@@ -106,6 +130,25 @@ pub fn render(audit: &Audit) -> String {
             let _ = writeln!(out, "<td class=\"num\">{}</td></tr>", repo.findings.len());
         }
         out.push_str("</table>\n");
+    }
+
+    let skipped: Vec<_> = audit.notices().collect();
+    if !skipped.is_empty() {
+        out.push_str("<h2>Skipped files</h2>\n<ul id=\"skipped\">\n");
+        for (repo, notice) in skipped {
+            let repo = if audit.merged {
+                format!("{}: ", esc(&repo.name))
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "<li>{repo}<span class=\"loc\">{}</span>: {}</li>",
+                esc(&notice.path),
+                esc(&notice.reason)
+            );
+        }
+        out.push_str("</ul>\n");
     }
 
     out.push_str("<h2>Findings</h2>\n");

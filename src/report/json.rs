@@ -36,7 +36,7 @@
 //!         }
 //!       ],
 //!       "help": "...",            // how to fix it
-//!       "fingerprint": "...",     // stable across edits that only move lines
+//!       "fingerprint": "...",     // stable across moved lines and list insertions
 //!       "fix": {                  // only when shiplint can fix it (`check --fix`)
 //!         "applicability": "safe",        // safe | unsafe (`--unsafe-fixes`)
 //!         "description": "...",

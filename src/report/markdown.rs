@@ -48,9 +48,16 @@ pub fn render(audit: &Audit) -> String {
     let by_rule = audit.by_rule();
     if !by_rule.is_empty() {
         let _ = writeln!(out, "## By rule\n");
-        let _ = writeln!(out, "| rule | severity | findings |\n|---|---|---:|");
-        for (rule, severity, n) in &by_rule {
-            let _ = writeln!(out, "| {} | {severity} | {n} |", rule_link(audit, rule));
+        let _ = writeln!(
+            out,
+            "| rule | critical | high | medium | low | info | findings |\n|---|---:|---:|---:|---:|---:|---:|"
+        );
+        for row in &by_rule {
+            let _ = write!(out, "| {} ", rule_link(audit, &row.rule));
+            for (_, n) in &row.by_severity {
+                let _ = write!(out, "| {n} ");
+            }
+            let _ = writeln!(out, "| {} |", row.total());
         }
         out.push('\n');
     }
@@ -67,6 +74,25 @@ pub fn render(audit: &Audit) -> String {
                 let _ = write!(out, "| {} ", repo.count(severity));
             }
             let _ = writeln!(out, "| {} |", repo.findings.len());
+        }
+        out.push('\n');
+    }
+
+    let skipped: Vec<_> = audit.notices().collect();
+    if !skipped.is_empty() {
+        let _ = writeln!(out, "## Skipped files\n");
+        for (repo, notice) in skipped {
+            let repo = if audit.merged {
+                format!("{}: ", cell(&repo.name))
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "- {repo}`{}`: {}",
+                code_text(&notice.path),
+                inline(&notice.reason)
+            );
         }
         out.push('\n');
     }

@@ -32,6 +32,8 @@ pub struct Audit {
     pub repos: Vec<Repo>,
     /// Rule id → what it flags and where its documentation is.
     pub rules: BTreeMap<String, RuleMeta>,
+    /// Where and when the scan ran (one scan only).
+    pub scanned: Option<Scanned>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -47,6 +49,8 @@ pub struct Repo {
     pub suppressed: usize,
     pub baselined: usize,
     pub findings: Vec<Item>,
+    /// Files the scan did not read, and why.
+    pub notices: Vec<super::Notice>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +64,51 @@ pub struct Item {
     pub help: String,
     pub related: Vec<(String, u32, String)>,
     pub snippet: Option<Snippet>,
+}
+
+/// One rule's findings, counted per severity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleCount {
+    pub rule: String,
+    /// Every severity, most severe first.
+    pub by_severity: Vec<(Severity, usize)>,
+}
+
+impl RuleCount {
+    pub fn total(&self) -> usize {
+        self.by_severity.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The most severe severity with a finding.
+    pub fn worst(&self) -> Severity {
+        self.by_severity
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, _)| *s)
+            .max()
+            .unwrap_or(Severity::Info)
+    }
+
+    /// `2 high, 1 low`: the severities with findings, most severe first.
+    pub fn breakdown(&self) -> String {
+        self.by_severity
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Where and when a single scan ran, for the HTML report's header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scanned {
+    /// The paths given on the command line.
+    pub paths: Vec<String>,
+    /// UTC, `YYYY-MM-DD HH:MM UTC` (from `SOURCE_DATE_EPOCH` when set).
+    pub date: String,
+    /// The commit checked out, when the scan ran in a git repository.
+    pub commit: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -102,6 +151,7 @@ impl Audit {
                 suppressed: report.summary.suppressed,
                 baselined: report.summary.baselined,
                 findings,
+                notices: report.notices.clone(),
             }],
             rules: report
                 .rules
@@ -116,6 +166,7 @@ impl Audit {
                     )
                 })
                 .collect(),
+            scanned: None,
         }
     }
 
@@ -147,6 +198,7 @@ impl Audit {
                 match audit.repos.iter_mut().find(|r| r.name == repo.name) {
                     Some(existing) => {
                         existing.findings.extend(repo.findings);
+                        existing.notices.extend(repo.notices);
                         existing.suppressed += repo.suppressed;
                         existing.baselined += repo.baselined;
                         existing.files_scanned = match (existing.files_scanned, repo.files_scanned)
@@ -192,21 +244,39 @@ impl Audit {
             .collect()
     }
 
-    /// Findings per rule: (rule, most severe severity, count), most frequent
-    /// first.
-    pub fn by_rule(&self) -> Vec<(String, Severity, usize)> {
-        let mut map: BTreeMap<&str, (Severity, usize)> = BTreeMap::new();
+    /// Findings per rule, most frequent first (then most severe, then by id).
+    pub fn by_rule(&self) -> Vec<RuleCount> {
+        let mut map: BTreeMap<&str, BTreeMap<Severity, usize>> = BTreeMap::new();
         for (_, f) in self.findings() {
-            let entry = map.entry(&f.rule).or_insert((f.severity, 0));
-            entry.0 = entry.0.max(f.severity);
-            entry.1 += 1;
+            *map.entry(&f.rule)
+                .or_default()
+                .entry(f.severity)
+                .or_default() += 1;
         }
         let mut rows: Vec<_> = map
             .into_iter()
-            .map(|(rule, (severity, n))| (rule.to_owned(), severity, n))
+            .map(|(rule, counts)| RuleCount {
+                rule: rule.to_owned(),
+                by_severity: Severity::ALL
+                    .iter()
+                    .map(|s| (*s, counts.get(s).copied().unwrap_or(0)))
+                    .collect(),
+            })
             .collect();
-        rows.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+        rows.sort_by(|a, b| {
+            b.total()
+                .cmp(&a.total())
+                .then(b.worst().cmp(&a.worst()))
+                .then(a.rule.cmp(&b.rule))
+        });
         rows
+    }
+
+    /// Every file skipped, with its repository.
+    pub fn notices(&self) -> impl Iterator<Item = (&Repo, &super::Notice)> {
+        self.repos
+            .iter()
+            .flat_map(|r| r.notices.iter().map(move |n| (r, n)))
     }
 
     pub fn files_scanned(&self) -> Option<usize> {
@@ -464,12 +534,30 @@ fn sarif_repos(
                 snippet,
             });
         }
+        let notices = run
+            .pointer("/invocations/0/toolExecutionNotifications")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|n| {
+                let uri = "/locations/0/physicalLocation/artifactLocation/uri";
+                let path = text_at(n, uri).map(decode_uri)?;
+                let text = text_at(n, "/message/text").unwrap_or_default();
+                let reason = text
+                    .strip_prefix(&format!("skipped {path}: "))
+                    .unwrap_or(text)
+                    .to_owned();
+                Some(super::Notice { path, reason })
+            })
+            .collect();
         repos.push(Repo {
             name: repo_name,
             files_scanned: None,
             suppressed: 0,
             baselined: 0,
             findings,
+            notices,
         });
     }
     Ok(repos)
@@ -518,6 +606,19 @@ fn json_repo(value: &Value, name: Option<String>, path: &Path) -> Result<Repo, S
                     })
                     .collect(),
                 snippet: None,
+            })
+            .collect(),
+        notices: value
+            .get("notices")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|n| {
+                Some(super::Notice {
+                    path: text_at(n, "/path")?.to_owned(),
+                    reason: text_at(n, "/reason").unwrap_or_default().to_owned(),
+                })
             })
             .collect(),
     })

@@ -84,21 +84,82 @@ pub struct Report {
     pub tool_version: &'static str,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
     pub color: bool,
+    /// Where and when the scan ran, shown by the HTML report.
+    pub scanned: Option<merge::Scanned>,
 }
 
 /// Renders `report` as `format`.
 pub fn render(report: &Report, format: Format, options: RenderOptions) -> String {
     match format {
-        Format::Full => full::render(report, options),
+        Format::Full => full::render(report, &options),
         Format::Concise => concise::render(report),
         Format::Json => json::render(report),
         Format::Sarif => sarif::render(report),
         Format::Github => github::render(report),
         Format::Markdown => markdown::render(&merge::Audit::from_report(report)),
-        Format::Html => html::render(&merge::Audit::from_report(report)),
+        Format::Html => {
+            let mut audit = merge::Audit::from_report(report);
+            audit.scanned = options.scanned;
+            html::render(&audit)
+        }
+    }
+}
+
+/// Joins the reports of two scans (paths with different configurations)
+/// into one: file ids of `later` move after those of `earlier`, findings and
+/// notices stay sorted, the summaries add up.
+pub fn join(mut earlier: Report, later: Report) -> Report {
+    let offset = earlier.files.len();
+    earlier.files.extend(later.files);
+    for mut finding in later.findings {
+        finding.place.location.file += offset;
+        for related in &mut finding.related {
+            related.place.location.file += offset;
+        }
+        earlier.findings.push(finding);
+    }
+    earlier
+        .findings
+        .sort_by(|a, b| (&a.place, a.rule, &a.message).cmp(&(&b.place, b.rule, &b.message)));
+    earlier.notices.extend(later.notices);
+    earlier.notices.sort();
+    earlier.notices.dedup();
+    let summary = &mut earlier.summary;
+    summary.files_scanned += later.summary.files_scanned;
+    summary.suppressed += later.summary.suppressed;
+    summary.baselined += later.summary.baselined;
+    for (severity, n) in later.summary.by_severity {
+        *summary.by_severity.entry(severity).or_default() += n;
+    }
+    earlier
+}
+
+/// Rewrites every path of `report` (findings, related places, files,
+/// notices) with `relative`: for formats whose readers place files by their
+/// path in the repository (SARIF, GitHub workflow commands).
+pub fn rebase(report: &mut Report, relative: &dyn Fn(&str) -> String) {
+    let mut cache: BTreeMap<String, String> = BTreeMap::new();
+    let mut map = |path: &mut String| {
+        let new = cache
+            .entry(path.clone())
+            .or_insert_with(|| relative(path))
+            .clone();
+        *path = new;
+    };
+    for finding in &mut report.findings {
+        map(&mut finding.place.path);
+        for related in &mut finding.related {
+            map(&mut related.place.path);
+        }
+    }
+    for file in &mut report.files {
+        map(&mut file.path);
+    }
+    for notice in &mut report.notices {
+        map(&mut notice.path);
     }
 }
 

@@ -9,7 +9,10 @@
 //! convention), and each result carries its fingerprint under
 //! `partialFingerprints["shiplint/v1"]` (GitHub computes
 //! `primaryLocationLineHash` itself). Notices become tool execution
-//! notifications of the one invocation.
+//! notifications of the one invocation. Artifact URIs are relative to
+//! `%SRCROOT%`, the repository root: the command line rebases paths before
+//! rendering (see [`super::rebase`]), so they do not depend on the directory
+//! shiplint ran from.
 
 use super::{Report, RuleInfo};
 use crate::finding::{Place, Reported};
@@ -33,9 +36,19 @@ struct Log<'r> {
 #[serde(rename_all = "camelCase")]
 struct Run<'r> {
     tool: Tool<'r>,
+    /// `%SRCROOT%`, the repository root every result's URI is relative to.
+    /// Its absolute URI is left out (SARIF 2.1.0 §3.14.14: the consumer
+    /// supplies it), which keeps the report free of local paths and
+    /// identical on every machine.
+    original_uri_base_ids: BTreeMap<&'static str, BaseId>,
     invocations: [Invocation; 1],
     column_kind: &'static str,
     results: Vec<SarifResult<'r>>,
+}
+
+#[derive(Serialize)]
+struct BaseId {
+    description: Text,
 }
 
 #[derive(Serialize)]
@@ -211,6 +224,14 @@ pub fn render(report: &Report) -> String {
                     rules: report.rules.iter().map(rule).collect(),
                 },
             },
+            original_uri_base_ids: BTreeMap::from([(
+                SRCROOT,
+                BaseId {
+                    description: Text {
+                        text: "The root of the repository scanned.".to_owned(),
+                    },
+                },
+            )]),
             invocations: [Invocation {
                 execution_successful: true,
                 tool_execution_notifications: report

@@ -189,7 +189,14 @@ fn full_empty_snapshot() {
 
 #[test]
 fn full_color_uses_ansi() {
-    let out = render(&sample(), Format::Full, RenderOptions { color: true });
+    let out = render(
+        &sample(),
+        Format::Full,
+        RenderOptions {
+            color: true,
+            ..RenderOptions::default()
+        },
+    );
     assert!(out.contains("\x1b["), "{out}");
     assert!(out.contains("hardcoded-secret"));
     assert!(!render_plain(&sample(), Format::Full).contains('\x1b'));
@@ -404,7 +411,7 @@ fn github_escapes_properties_and_data() {
         "::error file=odd%3Adir%2Cname/a.yml,line=5,col=28,endLine=5,endColumn=58,\
          title=shiplint hardcoded-secret::two%0Alines, 100%25: done"
     );
-    assert_eq!(out.lines().count(), 3);
+    assert_eq!(out.lines().count(), 4, "three findings and a skipped file");
 }
 
 #[test]

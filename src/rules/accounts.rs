@@ -413,7 +413,7 @@ fn account_fix(kind: FileKind) -> Option<&'static str> {
     match kind {
         FileKind::CloudFormation => Some("use ${AWS::AccountId}"),
         FileKind::Terraform => Some("use data.aws_caller_identity.current.account_id"),
-        FileKind::Buildspec => Some("read it at run time with aws sts get-caller-identity"),
+        FileKind::Buildspec => Some("read it at run time with `aws sts get-caller-identity`"),
         FileKind::Workflow => Some("keep it in a repository variable such as vars.AWS_ACCOUNT_ID"),
         FileKind::Pipeline | FileKind::TaskDefinition => Some("fill it in at deployment time"),
         _ => None,

@@ -20,15 +20,35 @@ const ID_DOCKER_CACHE: &str = "docker-layer-cache-stale";
 const ID_CACHE_KEY: &str = "cache-key-stale";
 const ID_CURL: &str = "curl-pipe-shell";
 
-/// A command's text, shortened for a message.
+/// A command's text for a message, which puts it between double quotes: on
+/// one line, its own double quotes escaped (`"echo \"token is $X\""`), and
+/// when long cut after a whole word with `...` (never in the middle of one).
 pub(crate) fn quote(text: &str) -> String {
+    const LONGEST: usize = 60;
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() > 60 {
-        let cut: String = one_line.chars().take(57).collect();
-        format!("{cut}...")
+    let shown = if one_line.chars().count() > LONGEST {
+        let head: String = one_line.chars().take(LONGEST - 3).collect();
+        // The words that fit whole; a first word longer than that is kept
+        // whole up to twice the length.
+        match head.rfind(' ') {
+            Some(space) if space > 0 => format!("{} ...", &head[..space]),
+            _ => {
+                let word = one_line.split(' ').next().unwrap_or("");
+                if word == one_line && word.chars().count() <= 2 * LONGEST {
+                    one_line.clone()
+                } else if word.chars().count() <= 2 * LONGEST {
+                    format!("{word} ...")
+                } else {
+                    let cut: String = word.chars().take(2 * LONGEST).collect();
+                    format!("{cut} ...")
+                }
+            }
+        }
     } else {
         one_line
-    }
+    };
+    // Only quotes are escaped: a backslash stays as written, for readers.
+    shown.replace('"', "\\\"")
 }
 
 /// `a number`, `an array`.

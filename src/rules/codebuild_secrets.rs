@@ -124,8 +124,8 @@ pub fn is_literal(value: &str) -> bool {
     true
 }
 
-/// Values another rule reports more specifically: AWS access keys.
-fn is_aws_key(name: &str, value: &str) -> bool {
+/// The rule that reports `value` more specifically (AWS access keys), if any.
+fn aws_key_rule(name: &str, value: &str) -> Option<&'static str> {
     let id = value.len() == 20
         && ["AKIA", "ASIA", "ABIA", "ACCA"]
             .iter()
@@ -140,11 +140,25 @@ fn is_aws_key(name: &str, value: &str) -> bool {
         && value
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '/' || c == '+');
-    id || secret_key
+    if id {
+        Some("aws-access-key-id")
+    } else if secret_key {
+        Some("aws-secret-access-key")
+    } else {
+        None
+    }
 }
 
-fn plaintext(file: &SourceFile, name: &str, value: &Val, where_: &str, out: &mut Vec<Finding>) {
-    if !is_secret_name(name) || !is_literal(&value.text) || is_aws_key(name, &value.text) {
+fn plaintext(
+    (cx, file): (&Context<'_>, &SourceFile),
+    name: &str,
+    value: &Val,
+    where_: &str,
+    out: &mut Vec<Finding>,
+) {
+    // An AWS key is left to its own rule, when that rule runs here.
+    let deferred = aws_key_rule(name, &value.text).is_some_and(|rule| cx.reports(rule, file));
+    if !is_secret_name(name) || !is_literal(&value.text) || deferred {
         return;
     }
     out.push(
@@ -180,11 +194,11 @@ fn unquoted(file: &SourceFile, span: Span) -> Span {
 pub struct PlaintextSecretVariable;
 
 impl Rule for PlaintextSecretVariable {
-    fn check_file(&self, _cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
+    fn check_file(&self, cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
         for spec in codebuild::buildspecs(file) {
             for var in &spec.env.variables {
                 if let Some(value) = &var.value {
-                    plaintext(file, &var.name.text, value, "env.variables", out);
+                    plaintext((cx, file), &var.name.text, value, "env.variables", out);
                 }
             }
         }
@@ -195,7 +209,7 @@ impl Rule for PlaintextSecretVariable {
                 }
                 if let Some(value) = &var.value {
                     let where_ = format!("{} (type PLAINTEXT)", project.label);
-                    plaintext(file, &var.name.text, value, &where_, out);
+                    plaintext((cx, file), &var.name.text, value, &where_, out);
                 }
             }
         }
@@ -216,7 +230,7 @@ impl Rule for PlaintextSecretVariable {
                     action.name.text
                 );
                 for (name, value) in action_variables(file, node) {
-                    plaintext(file, &name, &value, &where_, out);
+                    plaintext((cx, file), &name, &value, &where_, out);
                 }
             }
         }

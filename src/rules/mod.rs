@@ -31,6 +31,21 @@ pub struct Context<'a> {
     /// Every scanned file, sorted by path; `FileId`s index into it.
     pub files: &'a [SourceFile],
     pub config: &'a Config,
+    /// Whether a rule reports in a file (selected, not ignored there); none
+    /// means every rule does.
+    pub enabled: Option<&'a RuleEnabled<'a>>,
+}
+
+/// Whether rule `id` (first argument) reports in a file.
+pub type RuleEnabled<'a> = dyn Fn(&str, &SourceFile) -> bool + Sync + 'a;
+
+impl Context<'_> {
+    /// Whether rule `id` reports findings in `file`. A rule that leaves a
+    /// defect to a more specific rule ("one finding per defect") asks this
+    /// first: it must not defer to a rule that does not run.
+    pub fn reports(&self, id: &str, file: &SourceFile) -> bool {
+        self.enabled.is_none_or(|enabled| enabled(id, file))
+    }
 }
 
 /// A rule looks at one file at a time, or at the whole repository for checks

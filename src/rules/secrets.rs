@@ -182,12 +182,15 @@ fn owned_by_workflow_rule(file: &SourceFile) -> Vec<Span> {
         .collect()
 }
 
-fn credentials(file: &SourceFile) -> (Vec<Found>, Vec<Span>) {
+fn credentials(cx: &Context<'_>, file: &SourceFile) -> (Vec<Found>, Vec<Span>) {
     if is_own_sarif(file) {
         return (Vec::new(), Vec::new());
     }
     let found = find(&file.text);
-    let owned = if found.is_empty() || file.kind != FileKind::Workflow {
+    let owned = if found.is_empty()
+        || file.kind != FileKind::Workflow
+        || !cx.reports(super::workflow::ID_STATIC, file)
+    {
         Vec::new()
     } else {
         owned_by_workflow_rule(file)
@@ -212,8 +215,8 @@ fn owned(owned: &[Span], span: Span) -> bool {
 pub struct AccessKeyId;
 
 impl Rule for AccessKeyId {
-    fn check_file(&self, _cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
-        let (found, skip) = credentials(file);
+    fn check_file(&self, cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
+        let (found, skip) = credentials(cx, file);
         for f in found {
             let Found::KeyId { span, temporary } = f else {
                 continue;
@@ -250,8 +253,8 @@ impl Rule for AccessKeyId {
 pub struct SecretAccessKey;
 
 impl Rule for SecretAccessKey {
-    fn check_file(&self, _cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
-        let (found, skip) = credentials(file);
+    fn check_file(&self, cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
+        let (found, skip) = credentials(cx, file);
         for f in found {
             let Found::Secret { span, key_id } = f else {
                 continue;
@@ -381,10 +384,16 @@ mod tests {
             "{{\n  \"$schema\": \"x\",\n  \"runs\": [{{\"tool\": {{\"driver\": {{\"name\": \"shiplint\", \"help\": \"{key}\"}}}}}}]\n}}"
         );
         let file = crate::discover::load_str("out/report.sarif", &own);
-        assert!(credentials(&file).0.is_empty());
+        let config = crate::config::Config::default();
+        let cx = Context {
+            files: &[],
+            config: &config,
+            enabled: None,
+        };
+        assert!(credentials(&cx, &file).0.is_empty());
         let other = own.replace("\"name\": \"shiplint\"", "\"name\": \"othertool\"");
         let file = crate::discover::load_str("out/report.sarif", &other);
-        assert_eq!(credentials(&file).0.len(), 1);
+        assert_eq!(credentials(&cx, &file).0.len(), 1);
     }
 
     fn secret() -> String {

@@ -7,7 +7,7 @@ use crate::model::workflow::{self, Binding, Job, Workflow};
 use crate::source::SourceFile;
 use crate::syntax::Span;
 
-const ID_STATIC: &str = "workflow-static-aws-credentials";
+pub(super) const ID_STATIC: &str = "workflow-static-aws-credentials";
 const ID_BROAD: &str = "workflow-id-token-broad";
 const ID_UNTRUSTED: &str = "workflow-oidc-untrusted-trigger";
 

@@ -181,7 +181,75 @@ fn routes_name_the_value() {
     let text = "{\"a\": [1, {\"b\": \"x\"}]}";
     let doc = parse_ok(Syntax::Json, text);
     let b = find(doc.root().expect("root"), &["a", "1", "b"]);
-    assert_eq!(Route::to_span(&doc.roots, b.span).to_string(), "$.a[1].b");
+    assert_eq!(
+        Route::to_span(&doc.roots, b.span).to_string(),
+        format!("$.a[{}].b", route_of(Syntax::Json, "{\"b\": \"x\"}", &[]))
+    );
+}
+
+/// The route of the value at `path` in `text`.
+fn route_of(syntax: Syntax, text: &str, path: &[&str]) -> String {
+    let doc = parse_ok(syntax, text);
+    let node = find(doc.root().expect("root"), path);
+    let route = Route::to_span(&doc.roots, node.span).to_string();
+    if path.is_empty() {
+        // The item name a list would give this whole document.
+        let list = format!("[{text}]");
+        let doc = parse_ok(Syntax::Json, &list);
+        let item = &doc.root().expect("root").items().expect("items")[0];
+        let route = Route::to_span(&doc.roots, item.span).to_string();
+        return route
+            .trim_start_matches("$[")
+            .trim_end_matches(']')
+            .to_owned();
+    }
+    route
+}
+
+#[test]
+fn routes_survive_insertions_and_reorderings_in_lists() {
+    let before = "phases:\n  build:\n    commands:\n      - make\n      - curl x | sh\n";
+    let after =
+        "phases:\n  build:\n    commands:\n      - echo hi\n      - curl x | sh\n      - make\n";
+    let a = route_of(Syntax::Yaml, before, &["phases", "build", "commands", "1"]);
+    let b = route_of(Syntax::Yaml, after, &["phases", "build", "commands", "1"]);
+    assert_eq!(a, b);
+    assert!(a.starts_with("$.phases.build.commands[#"), "{a}");
+    // Named items are named by their identity key, whatever their position.
+    let named = "{\"Statement\": [{\"Sid\": \"A\", \"Action\": \"*\"}, {\"Sid\": \"B\", \"Action\": \"s3:*\"}]}";
+    assert_eq!(
+        route_of(Syntax::Json, named, &["Statement", "1", "Action"]),
+        "$.Statement[Sid=B].Action"
+    );
+    // Identical items are told apart.
+    let twice = "a:\n  - x\n  - x\n";
+    let first = route_of(Syntax::Yaml, twice, &["a", "0"]);
+    assert_eq!(
+        format!("{}~2]", first.trim_end_matches(']')),
+        route_of(Syntax::Yaml, twice, &["a", "1"])
+    );
+}
+
+#[test]
+fn terraform_routes_name_block_types_and_labels() {
+    let text = "resource \"aws_iam_role\" \"ci\" {\n  name = \"ci\"\n}\nresource \"aws_iam_role\" \"deploy\" {\n  name = \"deploy\"\n}\n\
+data \"aws_iam_policy_document\" \"x\" {\n  statement {\n    sid = \"One\"\n    actions = [\"*\"]\n  }\n  statement {\n    actions = [\"s3:*\"]\n  }\n}\n";
+    let doc = parse_ok(Syntax::Hcl, text);
+    let route = |needle: &str| {
+        // The value inside the quotes.
+        let start = text.find(needle).expect("needle") + 1;
+        let len = needle.trim_end().len() - 2;
+        let span = crate::syntax::Span::new(start, start + len);
+        Route::to_span(&doc.roots, span).to_string()
+    };
+    assert_eq!(route("\"deploy\"\n"), "$.resource.aws_iam_role.deploy.name");
+    assert_eq!(route("\"ci\"\n"), "$.resource.aws_iam_role.ci.name");
+    assert!(
+        route("\"*\"").starts_with("$.data.aws_iam_policy_document.x.statement[sid=One].actions[#"),
+        "{}",
+        route("\"*\"")
+    );
+    assert!(route("\"s3:*\"").starts_with("$.data.aws_iam_policy_document.x.statement[#"));
 }
 
 fn embedded_at(
