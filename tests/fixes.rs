@@ -261,6 +261,13 @@ const CASES: &[Case] = &[
         before: "version: 0.2\nphases:\n  build:\n    commands:\n      - |\n        npm ci\n        npm test\n",
     },
     Case {
+        name: "errexit_header_comment",
+        path: "buildspec.yml",
+        rule: "buildspec-multiline-no-errexit",
+        applicability: Applicability::Unsafe,
+        before: "version: 0.2\nphases:\n  build:\n    commands:\n      - |   # install and test\n        npm ci\n        npm test\n",
+    },
+    Case {
         name: "errexit_crlf",
         path: "buildspec.yml",
         rule: "buildspec-multiline-no-errexit",

@@ -292,6 +292,18 @@ fn after_block_indicator(text: &str, at: usize) -> bool {
         }
         before = trimmed;
     }
+    // A comment after the indicator (`- |   # build and test`).
+    let line_start = before
+        .rfind('\n')
+        .map_or(0, |i| i + 1)
+        .max(before.rfind("\\n").map_or(0, |i| i + 2));
+    let line = &before[line_start..];
+    if let Some((i, _)) = line
+        .char_indices()
+        .find(|&(i, c)| c == '#' && line[..i].ends_with([' ', '\t']))
+    {
+        before = before[..line_start + i].trim_end_matches([' ', '\t']);
+    }
     let token = before
         .rsplit(|c: char| c.is_whitespace() || c == '"')
         .next()
