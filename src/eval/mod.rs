@@ -118,6 +118,13 @@ pub fn key(key: &Key) -> Option<Val> {
     }
 }
 
+/// Whether a Terraform block is switched off by its own arguments: `count`
+/// evaluates to 0 for certain (`count = var.attach ? 1 : 0` with `attach`
+/// false by default and in tfvars), or `for_each` to an empty collection.
+pub fn disabled(block: &Node) -> bool {
+    tf_scope().is_some_and(|s| s.disabled(block))
+}
+
 /// Runs `f` (the extraction of one block) with `each.key` / `each.value`
 /// standing for the items of the block's `for_each`, when it has one.
 pub fn with_each<R>(block: &Node, f: impl FnOnce() -> R) -> R {

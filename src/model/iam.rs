@@ -193,6 +193,10 @@ impl Cx<'_> {
 
     fn terraform(&self, root: &Node, model: &mut IamModel) {
         for entry in root.entries().unwrap_or(&[]) {
+            // A block its `count` or `for_each` switches off does not exist.
+            if crate::eval::disabled(&entry.value) {
+                continue;
+            }
             // `each.key` / `each.value` stand for the items of `for_each`.
             crate::eval::with_each(&entry.value, || self.terraform_block(entry, model));
         }

@@ -24,8 +24,13 @@ impl Ev<'_> {
         }
     }
 
+    /// An unknown value, named after its expression on one line. It stands
+    /// for one value, so wildcard characters of the expression (a splat,
+    /// a `"*"` argument) are not kept: they would read as wildcards.
     pub(super) fn hole(&self, what: &str, span: Span, file: FileId) -> Tv {
-        Tv::Alts(vec![self.lit(format!("${{{}}}", what.trim()), span, file)])
+        let name = what.split_whitespace().collect::<Vec<_>>().join(" ");
+        let name = name.replace(['*', '?'], "_");
+        Tv::Alts(vec![self.lit(format!("${{{name}}}"), span, file)])
     }
 
     pub(super) fn exhausted(&self, depth: usize) -> bool {
@@ -150,11 +155,18 @@ impl Ev<'_> {
             }
             Expression::Parenthesis(p) => self.expr(p.inner(), base, fr, depth + 1),
             Expression::Variable(v) => self.bound_or_hole(v.as_str(), span, fr),
-            Expression::Conditional(c) => {
-                let a = self.expr(&c.true_expr, base, fr, depth + 1);
-                let b = self.expr(&c.false_expr, base, fr, depth + 1);
-                a.union(b)
-            }
+            Expression::Conditional(c) => match self.decide(&c.cond_expr, base, fr, depth + 1) {
+                // A condition decided by known values takes its branch: the
+                // other one, evaluated with the same values, never happens
+                // (`var.slug != "" ? "/${var.slug}" : ""` with slug "").
+                Some(true) => self.expr(&c.true_expr, base, fr, depth + 1),
+                Some(false) => self.expr(&c.false_expr, base, fr, depth + 1),
+                None => {
+                    let a = self.expr(&c.true_expr, base, fr, depth + 1);
+                    let b = self.expr(&c.false_expr, base, fr, depth + 1);
+                    a.union(b)
+                }
+            },
             Expression::FuncCall(call) => {
                 let args: Vec<Tv> = call
                     .args
@@ -190,6 +202,66 @@ impl Ev<'_> {
             Expression::UnaryOp(_) | Expression::BinaryOp(_) => {
                 self.hole(&expr.to_string(), span, fr.file)
             }
+        }
+    }
+
+    /// The value of a condition whose operands are all known (literals,
+    /// defaults, null), `None` when any is not: then both branches apply.
+    fn decide(&self, cond: &Expression, base: u32, fr: Frame, depth: usize) -> Option<bool> {
+        use hcl_edit::expr::{BinaryOperator as B, UnaryOperator as U};
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match cond {
+            Expression::Parenthesis(p) => self.decide(p.inner(), base, fr, depth + 1),
+            Expression::UnaryOp(op) if *op.operator.value() == U::Not => {
+                self.decide(&op.expr, base, fr, depth + 1).map(|b| !b)
+            }
+            Expression::BinaryOp(op) => {
+                let (lhs, rhs) = (&op.lhs_expr, &op.rhs_expr);
+                match op.operator.value() {
+                    B::And | B::Or => {
+                        let absorbing = *op.operator.value() == B::Or;
+                        let l = self.decide(lhs, base, fr, depth + 1);
+                        let r = self.decide(rhs, base, fr, depth + 1);
+                        match (l, r) {
+                            (Some(a), _) | (_, Some(a)) if a == absorbing => Some(absorbing),
+                            (Some(_), Some(_)) => Some(!absorbing),
+                            _ => None,
+                        }
+                    }
+                    B::Eq | B::NotEq => {
+                        let l = self.known(lhs, base, fr, depth + 1)?;
+                        let r = self.known(rhs, base, fr, depth + 1)?;
+                        Some((l == r) == (*op.operator.value() == B::Eq))
+                    }
+                    _ => None,
+                }
+            }
+            other => match self.known(other, base, fr, depth + 1)?.as_deref() {
+                Some("true") => Some(true),
+                Some("false") => Some(false),
+                _ => None,
+            },
+        }
+    }
+
+    /// A scalar known for certain: `Some(None)` for null, `Some(Some(text))`
+    /// for one value without holes, `None` otherwise.
+    fn known(
+        &self,
+        expr: &Expression,
+        base: u32,
+        fr: Frame,
+        depth: usize,
+    ) -> Option<Option<String>> {
+        match self.expr(expr, base, fr, depth) {
+            Tv::Alts(v) if v.is_empty() => Some(None),
+            Tv::Alts(v) => match v.as_slice() {
+                [one] if !one.is_dynamic() => Some(Some(one.text.clone())),
+                _ => None,
+            },
+            _ => None,
         }
     }
 

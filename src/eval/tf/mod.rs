@@ -208,7 +208,16 @@ impl Scope {
         };
         // A structure (a list of objects in `jsonencode([...])`) has no
         // scalar value: the node is read as written, as without evaluation.
-        Some(ev.node(node, frame, 0).scalars()).filter(|v| !v.is_empty())
+        let value = ev.node(node, frame, 0);
+        let structure = matches!(value, Tv::Obj(_));
+        let scalars = value.scalars();
+        if scalars.is_empty() && !structure {
+            // Null or an empty list (`for` over a default `[]`): nothing is
+            // known of the values a caller gives; one unknown value, not
+            // the expression's text read as a pattern.
+            return Some(ev.hole("...", node.span, self.reading).scalars());
+        }
+        Some(scalars).filter(|v| !v.is_empty())
     }
 
     /// A mapping key written as a template.
@@ -243,6 +252,29 @@ impl Scope {
     /// the scan (then no built-in model stands in for it).
     pub fn call_on_disk(&self, name: &str) -> bool {
         self.ws.modules[self.module].calls_on_disk.contains(name)
+    }
+
+    /// See [`crate::eval::disabled`].
+    pub fn disabled(&self, block: &Node) -> bool {
+        let ev = self.evaluator();
+        let frame = Frame {
+            module: self.module,
+            file: self.reading,
+        };
+        if let Some(count) = block.get("count") {
+            return match ev.node(count, frame, 0) {
+                Tv::Alts(v) => !v.is_empty() && v.iter().all(|v| v.text.trim() == "0"),
+                _ => false,
+            };
+        }
+        if let Some(for_each) = block.get("for_each") {
+            return match ev.node(for_each, frame, 0) {
+                Tv::List(items) => items.is_empty(),
+                Tv::Obj(entries) => entries.is_empty(),
+                Tv::Alts(_) => false,
+            };
+        }
+        false
     }
 
     /// This scope inside a block with `for_each` (a resource, a module
