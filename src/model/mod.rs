@@ -7,6 +7,7 @@ pub mod appspec;
 pub mod buildspec;
 pub mod codebuild;
 pub mod deployment_group;
+pub mod export;
 pub mod fields;
 pub mod iam;
 pub mod oidc;
