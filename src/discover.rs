@@ -251,9 +251,14 @@ fn sniff(prefix: &str, syntax: Syntax) -> FileKind {
     };
     // `aws iam get-account-authorization-details`: its documents may be
     // URL-encoded, with no `Statement` to see.
-    if ["RoleDetailList", "UserDetailList", "GroupDetailList", "PolicyVersionList"]
-        .iter()
-        .any(|k| key(k))
+    if [
+        "RoleDetailList",
+        "UserDetailList",
+        "GroupDetailList",
+        "PolicyVersionList",
+    ]
+    .iter()
+    .any(|k| key(k))
     {
         return FileKind::Policy;
     }

@@ -282,40 +282,52 @@ mod tests {
     #[test]
     fn percent_decoding_keeps_where_each_byte_came_from() {
         let (bytes, from) = percent_decode("%7B%22a%22%3A1%7D+%zz");
-        assert_eq!(String::from_utf8(bytes).unwrap(), "{\"a\":1}+%zz");
+        assert_eq!(String::from_utf8(bytes).expect("test input"), "{\"a\":1}+%zz");
         assert_eq!(from[0], (0, 3));
-        assert_eq!(from[3], (9, 10));
+        assert_eq!(from[2], (6, 7));
+        assert_eq!(from[3], (7, 10));
         assert_eq!(from[7], (17, 18));
     }
 
     #[test]
     fn url_encoded_documents_map_to_the_encoded_text() {
         let text = r#"{"D": "%7B%22Action%22%3A%22s3%3A%2A%22%7D"}"#;
-        let outer = crate::syntax::parse(Syntax::Json, text, &Limits::default()).unwrap();
-        let node = outer.roots[0].get("D").unwrap();
-        let doc = parse_url_encoded(text, node, &Limits::default()).unwrap();
-        let action = doc.roots[0].get("Action").unwrap();
+        let outer = crate::syntax::parse(Syntax::Json, text, &Limits::default()).expect("test input");
+        let node = outer.roots[0].get("D").expect("test input");
+        let doc = parse_url_encoded(text, node, &Limits::default()).expect("test input");
+        let action = doc.roots[0].get("Action").expect("test input");
         assert_eq!(action.as_str(), Some("s3:*"));
         // The value `"s3:*"` is encoded as `%22s3%3A%2A%22`.
         assert_eq!(&text[action.span.range()], "%22s3%3A%2A%22");
-        let key = &doc.roots[0].entries().unwrap()[0].key;
+        let key = &doc.roots[0].entries().expect("test input")[0].key;
         assert_eq!(&text[key.span.range()], "%22Action%22");
     }
 
     #[test]
     fn hostile_url_encoded_text_does_not_panic() {
-        for v in ["%", "%7", "%7B", "%7B%FF%FE", "%7B%22a%22:%5B%5B%5B", "%7B\u{e9}%"] {
+        for v in [
+            "%",
+            "%7",
+            "%7B",
+            "%7B%FF%FE",
+            "%7B%22a%22:%5B%5B%5B",
+            "%7B\u{e9}%",
+        ] {
             let text = format!("{{\"D\": \"{v}\"}}");
-            let outer = crate::syntax::parse(Syntax::Json, &text, &Limits::default()).unwrap();
-            let node = outer.roots[0].get("D").unwrap();
+            let outer = crate::syntax::parse(Syntax::Json, &text, &Limits::default()).expect("test input");
+            let node = outer.roots[0].get("D").expect("test input");
             let _ = parse_url_encoded(&text, node, &Limits::default());
         }
     }
 
     #[test]
     fn aws_managed_arns() {
-        assert!(is_aws_managed("arn:aws:iam::aws:policy/AdministratorAccess"));
-        assert!(is_aws_managed("arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess"));
+        assert!(is_aws_managed(
+            "arn:aws:iam::aws:policy/AdministratorAccess"
+        ));
+        assert!(is_aws_managed(
+            "arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess"
+        ));
         assert!(!is_aws_managed("arn:aws:iam::123456789012:policy/deploy"));
     }
 }

@@ -13,6 +13,7 @@ pub mod iam;
 pub mod oidc;
 pub mod pipeline;
 pub mod policy;
+pub mod roles;
 pub mod taskdef;
 pub mod trust;
 pub mod value;
@@ -32,6 +33,7 @@ pub fn extract_all(file: &crate::source::SourceFile) {
     let _ = deployment_group::of(file);
     let _ = pipeline::of(file);
     let _ = taskdef::of(file);
+    let _ = roles::of(file);
 }
 
 /// Drops the parts of a file's models that only per-file rules read, once
@@ -77,6 +79,7 @@ pub struct Cache {
     pub(crate) deployment_group: OnceLock<deployment_group::DeploymentGroupModel>,
     pub(crate) pipeline: OnceLock<pipeline::PipelineModel>,
     pub(crate) taskdef: OnceLock<taskdef::TaskDefModel>,
+    pub(crate) roles: OnceLock<roles::Roles>,
 }
 
 #[cfg(test)]

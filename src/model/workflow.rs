@@ -58,6 +58,13 @@ impl Scalar {
 pub struct Trigger {
     pub name: String,
     pub span: Span,
+    /// `branches:` / `tags:` filters (`push`, `pull_request`); `None` when
+    /// the filter is absent. A `*-ignore` filter makes the list `None` too
+    /// (any name may then run) but sets `filtered`.
+    pub branches: Option<Vec<String>>,
+    pub tags: Option<Vec<String>>,
+    /// True when any branch or tag filter (including `*-ignore`) is given.
+    pub filtered: bool,
 }
 
 /// One `name: value` of an `env` or `with` mapping.
@@ -167,6 +174,10 @@ pub struct Job {
     pub steps: Vec<Step>,
     /// A reusable workflow the job calls.
     pub uses: Option<Scalar>,
+    /// `environment: NAME` or `environment: {name: NAME}`.
+    pub environment: Option<Scalar>,
+    /// The job has a `strategy.matrix`.
+    pub matrix: bool,
 }
 
 impl Job {
@@ -243,6 +254,23 @@ fn triggers(node: &Node) -> Vec<Trigger> {
         n.scalar_text().map(|t| Trigger {
             name: t.into_owned(),
             span: n.span,
+            branches: None,
+            tags: None,
+            filtered: false,
+        })
+    };
+    let names = |n: Option<&Node>| -> Option<Vec<String>> {
+        let n = n?;
+        Some(match &n.kind {
+            NodeKind::Seq(items) => items
+                .iter()
+                .filter_map(|i| i.scalar_text().map(|t| t.into_owned()))
+                .collect(),
+            _ => n
+                .scalar_text()
+                .map(|t| t.into_owned())
+                .into_iter()
+                .collect(),
         })
     };
     match &node.kind {
@@ -250,9 +278,18 @@ fn triggers(node: &Node) -> Vec<Trigger> {
         NodeKind::Seq(items) => items.iter().filter_map(one).collect(),
         NodeKind::Map(entries) => entries
             .iter()
-            .map(|e| Trigger {
-                name: e.key.text.to_string(),
-                span: e.key.span,
+            .map(|e| {
+                let branches = names(e.value.get("branches"));
+                let tags = names(e.value.get("tags"));
+                let ignored = e.value.get("branches-ignore").is_some()
+                    || e.value.get("tags-ignore").is_some();
+                Trigger {
+                    name: e.key.text.to_string(),
+                    span: e.key.span,
+                    filtered: ignored || branches.is_some() || tags.is_some(),
+                    branches,
+                    tags,
+                }
             })
             .collect(),
         _ => Vec::new(),
@@ -291,6 +328,13 @@ fn job(id: &str, key_span: Span, node: &Node) -> Job {
             })
             .collect(),
         uses: node.get("uses").map(Scalar::of),
+        environment: node
+            .get("environment")
+            .map(|e| e.get("name").unwrap_or(e))
+            .map(Scalar::of),
+        matrix: node
+            .get("strategy")
+            .is_some_and(|s| s.get("matrix").is_some()),
     }
 }
 
