@@ -282,7 +282,10 @@ mod tests {
     #[test]
     fn percent_decoding_keeps_where_each_byte_came_from() {
         let (bytes, from) = percent_decode("%7B%22a%22%3A1%7D+%zz");
-        assert_eq!(String::from_utf8(bytes).expect("test input"), "{\"a\":1}+%zz");
+        assert_eq!(
+            String::from_utf8(bytes).expect("test input"),
+            "{\"a\":1}+%zz"
+        );
         assert_eq!(from[0], (0, 3));
         assert_eq!(from[2], (6, 7));
         assert_eq!(from[3], (7, 10));
@@ -292,7 +295,8 @@ mod tests {
     #[test]
     fn url_encoded_documents_map_to_the_encoded_text() {
         let text = r#"{"D": "%7B%22Action%22%3A%22s3%3A%2A%22%7D"}"#;
-        let outer = crate::syntax::parse(Syntax::Json, text, &Limits::default()).expect("test input");
+        let outer =
+            crate::syntax::parse(Syntax::Json, text, &Limits::default()).expect("test input");
         let node = outer.roots[0].get("D").expect("test input");
         let doc = parse_url_encoded(text, node, &Limits::default()).expect("test input");
         let action = doc.roots[0].get("Action").expect("test input");
@@ -314,7 +318,8 @@ mod tests {
             "%7B\u{e9}%",
         ] {
             let text = format!("{{\"D\": \"{v}\"}}");
-            let outer = crate::syntax::parse(Syntax::Json, &text, &Limits::default()).expect("test input");
+            let outer =
+                crate::syntax::parse(Syntax::Json, &text, &Limits::default()).expect("test input");
             let node = outer.roots[0].get("D").expect("test input");
             let _ = parse_url_encoded(&text, node, &Limits::default());
         }

@@ -145,6 +145,8 @@ impl Permissions {
 pub struct Step {
     pub span: Span,
     pub uses: Option<Scalar>,
+    /// The `run` script.
+    pub run: Option<Scalar>,
     pub with: Vec<Binding>,
     pub env: Vec<Binding>,
 }
@@ -187,6 +189,61 @@ impl Job {
             s.configures_aws_credentials()
                 && s.input("role-to-assume").is_some()
                 && s.input("aws-access-key-id").is_none()
+        })
+    }
+}
+
+/// Actions that request an OIDC token themselves (other clouds, registries,
+/// signing and attestations).
+const TOKEN_ACTIONS: &[&str] = &[
+    "aws-actions/configure-aws-credentials",
+    "google-github-actions/auth",
+    "azure/login",
+    "hashicorp/vault-action",
+    "pypa/gh-action-pypi-publish",
+    "actions/attest-build-provenance",
+    "actions/attest-sbom",
+    "actions/attest",
+    "sigstore/cosign-installer",
+    "sigstore/gh-action-sigstore-python",
+    "octo-sts/action",
+    "rust-lang/crates-io-auth-action",
+];
+
+impl Job {
+    /// True when the job may use its OIDC token: it assumes a role, calls a
+    /// reusable workflow (whose jobs inherit the grant), runs an action that
+    /// requests a token, or a script that reads the token endpoint, signs or
+    /// publishes with provenance.
+    pub fn may_use_id_token(&self) -> bool {
+        if self.uses.is_some() {
+            return true;
+        }
+        self.steps.iter().any(|s| {
+            let action = s
+                .uses
+                .as_ref()
+                .map(|u| {
+                    u.text
+                        .split('@')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase()
+                })
+                .unwrap_or_default();
+            TOKEN_ACTIONS.iter().any(|a| action == *a)
+                || s.run.as_ref().is_some_and(|r| {
+                    [
+                        "ACTIONS_ID_TOKEN",
+                        "--provenance",
+                        "cosign",
+                        "id-token",
+                        "oidc",
+                    ]
+                    .iter()
+                    .any(|m| r.text.contains(m))
+                })
         })
     }
 }
@@ -323,6 +380,7 @@ fn job(id: &str, key_span: Span, node: &Node) -> Job {
             .map(|s| Step {
                 span: s.span,
                 uses: s.get("uses").map(Scalar::of),
+                run: s.get("run").map(Scalar::of),
                 with: s.get("with").map(bindings).unwrap_or_default(),
                 env: s.get("env").map(bindings).unwrap_or_default(),
             })
