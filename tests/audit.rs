@@ -1,0 +1,240 @@
+//! Offline audits: the export script run against a fake `aws` that records
+//! every call and refuses any that is not read-only, the export it writes
+//! scanned by shiplint, and a workflow checked against a trust in another
+//! scanned path.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fake AWS CLI: logs its arguments, refuses every operation that is not
+/// `get-*`, `list-*`, `describe-*`, `batch-get-*` (or `configure get`), and
+/// answers from the export fixtures.
+const FAKE_AWS: &str = r#"#!/usr/bin/env bash
+echo "$*" >>"$AWS_FAKE_LOG"
+words=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --profile|--region) shift 2 ;;
+        *) words+=("$1"); shift ;;
+    esac
+done
+service=${words[0]:-}
+op=${words[1]:-}
+case "$service $op" in
+    "configure get") echo "eu-west-1"; exit 0 ;;
+esac
+case "$op" in
+    get-*|list-*|describe-*|batch-get-*) ;;
+    *) echo "fake aws: refused non-read-only call: $service $op" >&2; exit 99 ;;
+esac
+f="$AWS_FAKE_FIXTURES"
+case "$service $op" in
+    "sts get-caller-identity") echo "482913564177" ;;
+    "iam get-account-authorization-details") cat "$f/fire-account-details.json" ;;
+    "codebuild list-projects") printf 'web-build\n' ;;
+    "codebuild batch-get-projects") cat "$f/fire-codebuild-batch-get-projects.json" ;;
+    "codepipeline list-pipelines") printf 'web\n' ;;
+    "codepipeline get-pipeline") cat "$f/fire-codepipeline-get-pipeline.json" ;;
+    "deploy list-applications") printf 'web\n' ;;
+    "deploy list-deployment-groups") printf 'web-prod\n' ;;
+    "deploy get-deployment-group") cat "$f/fire-deploy-get-deployment-group.json" ;;
+    "ecs list-task-definition-families") printf 'web\n' ;;
+    "ecs describe-task-definition") cat "$f/fire-ecs-describe-task-definition.json" ;;
+    "cloudformation list-stacks") printf 'web-stack\tapi-stack\n' ;;
+    "cloudformation get-template") cat "$f/fire-cfn-get-template-yaml.json" ;;
+    *) echo "fake aws: unexpected call: $service $op" >&2; exit 98 ;;
+esac
+"#;
+
+fn fake_aws(dir: &Path) -> PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let aws = bin.join("aws");
+    std::fs::write(&aws, FAKE_AWS).expect("write fake aws");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&aws, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    bin
+}
+
+fn path_with(bin: &Path) -> String {
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+#[test]
+fn the_fake_aws_refuses_writes() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let bin = fake_aws(tmp.path());
+    let out = std::process::Command::new("bash")
+        .arg(bin.join("aws"))
+        .args(["iam", "delete-role", "--role-name", "x"])
+        .env("AWS_FAKE_LOG", tmp.path().join("log"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(99));
+}
+
+#[test]
+fn export_script_makes_read_only_calls_and_its_output_is_audited() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let bin = fake_aws(tmp.path());
+    let log = tmp.path().join("calls.log");
+    let out_dir = tmp.path().join("export");
+    let status = std::process::Command::new("bash")
+        .arg(root().join("scripts/export-aws.sh"))
+        .args(["-o"])
+        .arg(&out_dir)
+        .args(["-r", "eu-west-1", "-r", "us-east-1", "-p", "audit"])
+        .env("PATH", path_with(&bin))
+        .env("AWS_FAKE_LOG", &log)
+        .env(
+            "AWS_FAKE_FIXTURES",
+            root().join("testdata/fixtures/audit-exports"),
+        )
+        .output()
+        .expect("runs");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let calls = std::fs::read_to_string(&log).expect("log");
+    for call in calls.lines() {
+        assert!(call.contains("--profile audit"), "{call}");
+        let mut words = Vec::new();
+        let mut it = call.split_whitespace();
+        while let Some(w) = it.next() {
+            if w == "--profile" || w == "--region" {
+                it.next();
+            } else {
+                words.push(w);
+            }
+        }
+        let (service, op) = (words.first().copied(), words.get(1).copied().unwrap_or(""));
+        assert!(
+            ["get-", "list-", "describe-", "batch-get-"]
+                .iter()
+                .any(|p| op.starts_with(p))
+                || (service == Some("configure") && op == "get"),
+            "not read-only: {call}"
+        );
+    }
+    // IAM once (it is global), the regional services once per region.
+    assert_eq!(
+        calls
+            .lines()
+            .filter(|c| c.contains("get-account-authorization-details"))
+            .count(),
+        1
+    );
+    assert_eq!(
+        calls
+            .lines()
+            .filter(|c| c.contains("batch-get-projects"))
+            .count(),
+        2
+    );
+    let account = out_dir.join("482913564177");
+    for rel in [
+        "global/iam-authorization-details.json",
+        "eu-west-1/codebuild-projects-1.json",
+        "eu-west-1/codepipeline-web.json",
+        "eu-west-1/deploy-web-web-prod.json",
+        "eu-west-1/ecs-task-definition-web.json",
+        "eu-west-1/cloudformation-web-stack.json",
+        "us-east-1/cloudformation-api-stack.json",
+    ] {
+        assert!(account.join(rel).is_file(), "{rel} missing");
+    }
+    // The export is recognised by content, whatever the file names.
+    let scan = Command::cargo_bin("shiplint")
+        .expect("binary")
+        .current_dir(&out_dir)
+        .args(["check", "--no-config", "--format", "concise", "."])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&scan.stdout);
+    for expected in [
+        "482913564177/global/iam-authorization-details.json:58:87: high[oidc-subject-any-repo]",
+        "482913564177/eu-west-1/codebuild-projects-1.json:8:89: medium[curl-pipe-shell]",
+        "482913564177/eu-west-1/codepipeline-web.json:12:99: high[pipeline-oauth-source]",
+        "482913564177/eu-west-1/deploy-web-web-prod.json:8:50: medium[deployment-group-no-auto-rollback]",
+        "482913564177/eu-west-1/ecs-task-definition-web.json:7:26: low[image-tag-mutable]",
+        "482913564177/eu-west-1/cloudformation-web-stack.json:2:642: high[oidc-subject-any-ref]",
+    ] {
+        assert!(text.contains(expected), "{expected} not in:\n{text}");
+    }
+}
+
+#[test]
+fn a_trust_in_another_scanned_path_is_checked() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let write = |rel: &str, text: &str| {
+        let path = tmp.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write(
+        "infra/role.yaml",
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Deploy:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: app-deploy\n      AssumeRolePolicyDocument:\n        Statement:\n          - Effect: Allow\n            Principal:\n              Federated: !Sub arn:aws:iam::${AWS::AccountId}:oidc-provider/token.actions.githubusercontent.com\n            Action: sts:AssumeRoleWithWebIdentity\n            Condition:\n              StringEquals:\n                token.actions.githubusercontent.com:aud: sts.amazonaws.com\n                token.actions.githubusercontent.com:sub: repo:acme/app:ref:refs/heads/main\n",
+    );
+    let workflow = "on:\n  push:\n    branches: [main]\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    environment: production\n    permissions:\n      id-token: write\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v4\n        with:\n          role-to-assume: arn:aws:iam::210987654321:role/app-deploy\n          aws-region: eu-west-1\n";
+    write("app/.github/workflows/deploy.yml", workflow);
+    let run = |paths: &[&str]| {
+        let out = Command::cargo_bin("shiplint")
+            .expect("binary")
+            .current_dir(tmp.path())
+            .env_remove("GITHUB_WORKSPACE")
+            .args(["check", "--no-config", "--format", "concise"])
+            .args(["--select", "workflow-role-trust-mismatch"])
+            .args(paths)
+            .output()
+            .expect("runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // No repository is known (no remote, no configuration): the environment
+    // against the branch-pinned trust decides on its own.
+    let both = run(&["infra/", "app/"]);
+    assert!(
+        both.starts_with(
+            "app/.github/workflows/deploy.yml:13:27: medium[workflow-role-trust-mismatch] job \"deploy\" runs in environment \"production\""
+        ),
+        "{both}"
+    );
+    // Scanned alone, the workflow has no trust to compare with.
+    assert_eq!(run(&["app/"]), "");
+    // The origin remote names the repository: a trust for another
+    // repository's environment is still a mismatch, the right one is not.
+    write(
+        "app/.git/config",
+        "[remote \"origin\"]\n\turl = git@github.com:acme/app.git\n",
+    );
+    write(
+        "infra/role.yaml",
+        &std::fs::read_to_string(tmp.path().join("infra/role.yaml"))
+            .expect("read")
+            .replace(
+                "repo:acme/app:ref:refs/heads/main",
+                "repo:acme/app:environment:production",
+            ),
+    );
+    assert_eq!(run(&["infra/", "app/"]), "");
+    write(
+        "app/.git/config",
+        "[remote \"origin\"]\n\turl = https://github.com/acme/other.git\n",
+    );
+    assert!(
+        run(&["infra/", "app/"]).contains("workflow-role-trust-mismatch"),
+        "the remote's repository is not admitted"
+    );
+}
