@@ -16,6 +16,7 @@ pub mod policy;
 pub mod roles;
 pub mod taskdef;
 pub mod trust;
+pub mod trustmap;
 pub mod value;
 pub mod workflow;
 pub mod written;

@@ -140,6 +140,7 @@ fn sample() -> Report {
             baselined: 0,
         },
         tool_version: "0.1.0",
+        trust_map: Default::default(),
     }
 }
 
@@ -156,6 +157,7 @@ fn empty() -> Report {
             baselined: 0,
         },
         tool_version: "0.1.0",
+        trust_map: Default::default(),
     }
 }
 
