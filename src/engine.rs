@@ -207,6 +207,11 @@ fn analyze(
         None => active.iter().map(workspace).collect(),
     };
     raw.extend(joined.into_iter().flatten());
+    crate::rules::workflow_trust::note_pull_request_jobs(
+        &files,
+        options.config.repository.as_deref(),
+        &mut raw,
+    );
     route_into_dropped_trees(&files, &mut raw, &options.config);
 
     let finished = finish(&files, raw, &selection, options.ignore_comments);

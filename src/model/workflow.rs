@@ -180,6 +180,8 @@ pub struct Job {
     pub environment: Option<Scalar>,
     /// The job has a `strategy.matrix`.
     pub matrix: bool,
+    /// The job's `if:` condition.
+    pub condition: Option<Scalar>,
 }
 
 impl Job {
@@ -393,6 +395,46 @@ fn job(id: &str, key_span: Span, node: &Node) -> Job {
         matrix: node
             .get("strategy")
             .is_some_and(|s| s.get("matrix").is_some()),
+        condition: node.get("if").map(Scalar::of),
+    }
+}
+
+impl Job {
+    /// Whether the job's `if:` lets it run on `event`. Only conjunctions of
+    /// `github.event_name == 'X'` / `!= 'X'` are read; any other condition
+    /// (or one with `||`) may hold on every event.
+    pub fn may_run_on(&self, event: &str) -> bool {
+        let Some(condition) = &self.condition else {
+            return true;
+        };
+        let text = condition.text.replace(['"', '`'], "'");
+        if text.contains("||") {
+            return true;
+        }
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("github.event_name") {
+            rest = rest[at + "github.event_name".len()..].trim_start();
+            let (equal, after) = if let Some(r) = rest.strip_prefix("==") {
+                (true, r)
+            } else if let Some(r) = rest.strip_prefix("!=") {
+                (false, r)
+            } else {
+                continue;
+            };
+            let after = after.trim_start();
+            let Some(quoted) = after.strip_prefix('\'') else {
+                continue;
+            };
+            let Some(end) = quoted.find('\'') else {
+                continue;
+            };
+            let named = &quoted[..end];
+            if (named == event) != equal {
+                return false;
+            }
+            rest = &quoted[end..];
+        }
+        true
     }
 }
 
@@ -408,6 +450,20 @@ mod tests {
 
     fn names(w: &Workflow) -> Vec<&str> {
         w.triggers.iter().map(|t| t.name.as_str()).collect()
+    }
+
+    #[test]
+    fn job_conditions_on_the_event() {
+        let w = wf(
+            "on: [push, pull_request]\njobs:\n  a:\n    if: github.event_name == 'push'\n    runs-on: x\n  b:\n    if: ${{ github.event_name != \"pull_request\" && github.ref == 'refs/heads/main' }}\n    runs-on: x\n  c:\n    if: github.event_name == 'push' || github.event_name == 'pull_request'\n    runs-on: x\n  d:\n    runs-on: x\n",
+        );
+        let job = |id: &str| w.jobs.iter().find(|j| j.id == id).expect("job");
+        assert!(job("a").may_run_on("push"));
+        assert!(!job("a").may_run_on("pull_request"));
+        assert!(job("b").may_run_on("push"));
+        assert!(!job("b").may_run_on("pull_request"));
+        assert!(job("c").may_run_on("pull_request"));
+        assert!(job("d").may_run_on("pull_request"));
     }
 
     #[test]

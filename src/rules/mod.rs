@@ -23,7 +23,7 @@ mod pipeline;
 mod secrets;
 mod trust;
 mod workflow;
-mod workflow_trust;
+pub(crate) mod workflow_trust;
 
 pub use engine::{DUPLICATE_KEY, PARSE_ERROR, UNUSED_SUPPRESSION};
 

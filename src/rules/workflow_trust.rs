@@ -232,7 +232,7 @@ fn tokens(w: &Workflow, job: &Job, repo: &Pat, audience: &str) -> Option<Vec<Tok
         }
         list
     };
-    for trigger in &w.triggers {
+    for trigger in w.triggers.iter().filter(|t| job.may_run_on(&t.name)) {
         let event = lit(&trigger.name);
         let by_ref = |reference: Pat, out: &mut Vec<Token>| {
             let mut rest = lit("ref:");
@@ -286,7 +286,7 @@ fn tokens(w: &Workflow, job: &Job, repo: &Pat, audience: &str) -> Option<Vec<Tok
             }
         }
     }
-    Some(out)
+    (!out.is_empty()).then_some(out)
 }
 
 /// Whether one condition can hold for `token`.
@@ -447,67 +447,167 @@ fn repository_from_url(url: &str) -> Option<String> {
     (!owner.is_empty() && !name.is_empty()).then(|| format!("{owner}/{name}"))
 }
 
+/// A job that assumes a role by a literal name or ARN whose trust is in
+/// the scan and federates GitHub: the tokens it may present, and the trust
+/// statements of that role.
+struct Use<'a> {
+    file: &'a SourceFile,
+    job: &'a Job,
+    target: &'a workflow::Binding,
+    name: String,
+    tokens: Vec<Token>,
+    statements: Vec<&'a Federated<'a>>,
+}
+
+fn uses<'a>(
+    files: &'a [SourceFile],
+    trusts: &'a [Federated<'a>],
+    configured: Option<&str>,
+) -> Vec<Use<'a>> {
+    let mut out = Vec::new();
+    for file in files {
+        let Some(w) = workflow::of(file) else {
+            continue;
+        };
+        let repo = repository_of(file, configured).map_or_else(|| vec![Tok::Star], |r| lit(&r));
+        for job in &w.jobs {
+            for step in job.steps.iter().filter(|s| s.configures_aws_credentials()) {
+                let Some(target) = step.input("role-to-assume") else {
+                    continue;
+                };
+                if target.value.is_expression() {
+                    continue;
+                }
+                let Some((account, name)) = parse_target(&target.value.text) else {
+                    continue;
+                };
+                let audience = step
+                    .input("audience")
+                    .filter(|a| !a.value.is_expression())
+                    .map_or("sts.amazonaws.com", |a| a.value.text.trim());
+                let Some(tokens) = tokens(w, job, &repo, audience) else {
+                    continue;
+                };
+                let statements: Vec<&Federated<'_>> = trusts
+                    .iter()
+                    .filter(|f| {
+                        let owner = f.policy.owner.as_ref().map(|o| o.span);
+                        roles::of(f.file).roles.iter().any(|r| {
+                            Some(r.owner_span) == owner && r.is_named_by(account.as_deref(), &name)
+                        })
+                    })
+                    .collect();
+                if statements.is_empty()
+                    || statements.iter().any(|f| {
+                        f.effective_issuer()
+                            .is_none_or(|i| i.kind != IssuerKind::GitHub)
+                    })
+                {
+                    continue;
+                }
+                out.push(Use {
+                    file,
+                    job,
+                    target,
+                    name,
+                    tokens,
+                    statements,
+                });
+            }
+        }
+    }
+    out
+}
+
 pub struct RoleTrustMismatch;
 
 impl Rule for RoleTrustMismatch {
     fn check_workspace(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
-        let workflows: Vec<(&SourceFile, &Workflow)> = cx
-            .files
-            .iter()
-            .filter_map(|f| workflow::of(f).map(|w| (f, w)))
-            .collect();
-        if workflows.is_empty() {
+        if !cx.files.iter().any(|f| workflow::of(f).is_some()) {
             return;
         }
         let trusts = federated(cx.files);
-        for (file, w) in workflows {
-            let repo = repository_of(file, cx.config.repository.as_deref())
-                .map_or_else(|| vec![Tok::Star], |r| lit(&r));
-            for job in &w.jobs {
-                for step in job.steps.iter().filter(|s| s.configures_aws_credentials()) {
-                    let Some(target) = step.input("role-to-assume") else {
-                        continue;
-                    };
-                    if target.value.is_expression() {
-                        continue;
-                    }
-                    let Some((account, name)) = parse_target(&target.value.text) else {
-                        continue;
-                    };
-                    let audience = step
-                        .input("audience")
-                        .filter(|a| !a.value.is_expression())
-                        .map_or("sts.amazonaws.com", |a| a.value.text.trim());
-                    let Some(tokens) = tokens(w, job, &repo, audience) else {
-                        continue;
-                    };
-                    let statements: Vec<&Federated<'_>> = trusts
-                        .iter()
-                        .filter(|f| {
-                            let owner = f.policy.owner.as_ref().map(|o| o.span);
-                            roles::of(f.file).roles.iter().any(|r| {
-                                Some(r.owner_span) == owner
-                                    && r.is_named_by(account.as_deref(), &name)
-                            })
-                        })
-                        .collect();
-                    if statements.is_empty()
-                        || statements.iter().any(|f| {
-                            f.effective_issuer()
-                                .is_none_or(|i| i.kind != IssuerKind::GitHub)
-                        })
-                    {
-                        continue;
-                    }
-                    if statements
-                        .iter()
-                        .any(|f| tokens.iter().any(|t| statement_admits(f, t)))
-                    {
-                        continue;
-                    }
-                    out.push(finding(file, job, target, &name, &tokens, &statements));
-                }
+        for u in uses(cx.files, &trusts, cx.config.repository.as_deref()) {
+            if u.statements
+                .iter()
+                .any(|f| u.tokens.iter().any(|t| statement_admits(f, t)))
+            {
+                continue;
             }
+            out.push(finding(
+                u.file,
+                u.job,
+                u.target,
+                &u.name,
+                &u.tokens,
+                &u.statements,
+            ));
+        }
+    }
+}
+
+/// Trust rules whose findings say which pull_request job the trust admits.
+fn is_trust_finding(rule: &str) -> bool {
+    rule.starts_with("oidc-")
+}
+
+/// Says on trust findings (`oidc-*`) which scanned pull_request jobs the
+/// trust statement admits: code proposed in a pull request can then assume
+/// the role in practice, not only in principle.
+pub fn note_pull_request_jobs(
+    files: &[SourceFile],
+    configured: Option<&str>,
+    findings: &mut [Finding],
+) {
+    if !findings.iter().any(|f| is_trust_finding(f.rule))
+        || !files.iter().any(|f| workflow::of(f).is_some())
+    {
+        return;
+    }
+    let trusts = federated(files);
+    // (file id, statement span) -> jobs admitted on pull requests.
+    let mut admitted: Vec<(
+        usize,
+        crate::syntax::Span,
+        &SourceFile,
+        &Job,
+        &workflow::Binding,
+    )> = Vec::new();
+    for u in uses(files, &trusts, configured) {
+        let pull_requests: Vec<&Token> = u
+            .tokens
+            .iter()
+            .filter(|t| t.sub.ends_with(&lit(":pull_request")))
+            .collect();
+        for f in &u.statements {
+            if pull_requests.iter().any(|t| statement_admits(f, t)) {
+                admitted.push((f.file.id, f.statement.span, u.file, u.job, u.target));
+            }
+        }
+    }
+    for finding in findings.iter_mut().filter(|f| is_trust_finding(f.rule)) {
+        let mut jobs: Vec<String> = Vec::new();
+        for (file_id, span, wf, job, target) in &admitted {
+            if finding.location.file != *file_id || !span.contains(finding.location.span) {
+                continue;
+            }
+            // The workflow by its path in its repository.
+            let shown = wf
+                .display
+                .rfind(".github/")
+                .map_or(wf.display.as_str(), |i| &wf.display[i..]);
+            let label = format!("pull_request job \"{}\" of {shown}", job.id);
+            if jobs.contains(&label) {
+                continue;
+            }
+            finding.related.push(crate::finding::Related {
+                location: wf.at(target.value.span),
+                label: format!("{label} assumes this role"),
+            });
+            jobs.push(label);
+        }
+        if !jobs.is_empty() {
+            finding.message = format!("{}; it admits {}", finding.message, jobs.join(", "));
         }
     }
 }
