@@ -200,14 +200,14 @@ fn clip(text: &str, max: usize) -> String {
 }
 
 /// A node: a box with its label, the full text as its tooltip.
-fn node(out: &mut String, column: usize, row: usize, text: &str, class: &str) {
+fn node(out: &mut String, column: usize, row: usize, text: &str, title: &str, class: &str) {
     let (x, w) = COLUMN[column];
     let y = TOP + row as u32 * ROW;
     let chars = (w as usize - 12) / 7;
     let _ = writeln!(
         out,
         "<g class=\"node {class}\"><title>{}</title><rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{BOX}\" rx=\"6\"/><text x=\"{}\" y=\"{}\">{}</text></g>",
-        esc(text),
+        esc(title),
         x + 8,
         y + 17,
         esc(&clip(text, chars.min(LABEL_CHARS)))
@@ -293,7 +293,7 @@ fn svg(map: &TrustMap, merged: bool) -> String {
         }
     }
     for (i, w) in identities.iter().enumerate() {
-        node(&mut out, 0, i, w, "who");
+        node(&mut out, 0, i, w, w, "who");
     }
     for (r, role) in map.roles.iter().enumerate() {
         let class = if role.admin { "role admin" } else { "role" };
@@ -302,10 +302,17 @@ fn svg(map: &TrustMap, merged: bool) -> String {
         } else {
             role_label(role, merged)
         };
-        node(&mut out, 1, r, &label, class);
+        node(&mut out, 1, r, &label, &label, class);
     }
     for (j, a) in jobs.iter().enumerate() {
-        node(&mut out, 2, j, &job_label(a, merged), "job");
+        // The box names the job and its file; the tooltip has the place.
+        let file = a.path.rsplit('/').next().unwrap_or(&a.path);
+        let short = if merged && !a.repository.is_empty() {
+            format!("job {} · {} {file}", a.job, a.repository)
+        } else {
+            format!("job {} · {file}", a.job)
+        };
+        node(&mut out, 2, j, &short, &job_label(a, merged), "job");
     }
     out.push_str("</svg>\n");
     out
