@@ -396,12 +396,24 @@ fn audit_report(
     if matches!(format, AuditFormat::Json) && !trust_map {
         return Err(usage("--format json needs --trust-map"));
     }
-    let (dirs, results): (Vec<&String>, Vec<&String>) =
-        files.iter().partition(|f| Path::new(f.as_str()).is_dir());
+    let mut dirs = Vec::new();
+    let mut results = Vec::new();
+    for input in files {
+        let path = Path::new(input.as_str());
+        if !path.is_dir() {
+            results.push(input.clone());
+            continue;
+        }
+        let found = sarif_files(path);
+        if found.is_empty() {
+            dirs.push(input);
+        } else {
+            results.extend(found);
+        }
+    }
     let audit = if let ([dir], []) = (dirs.as_slice(), results.as_slice()) {
         report::merge::Audit::from_report(&scan_for_report(Path::new(dir.as_str()))?)
     } else {
-        let results: Vec<String> = results.into_iter().cloned().collect();
         let mut audit = report::merge::Audit::merge(&results).map_err(usage)?;
         for dir in dirs {
             let scan = scan_for_report(Path::new(dir.as_str()))?;
@@ -427,6 +439,47 @@ fn audit_report(
             .map_err(|e| Failure(exit::INTERNAL, format!("cannot write the report: {e}")))?,
     }
     Ok(exit::CLEAN)
+}
+
+/// The SARIF files below a directory given to `report` (downloaded
+/// artifacts), as `NAME=FILE`: a file in a subdirectory is named by the
+/// subdirectory (the artifact), one at the top by its own name.
+fn sarif_files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let walk = ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
+        .follow_links(false)
+        .build();
+    for entry in walk.flatten() {
+        let path = entry.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !(name.ends_with(".sarif") || name.ends_with(".sarif.json")) || !path.is_file() {
+            continue;
+        }
+        let rel = path.strip_prefix(dir).unwrap_or(path);
+        let mut parts = rel.components();
+        let first = parts
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned());
+        let repo = match (first, parts.next()) {
+            (Some(artifact), Some(_)) => artifact,
+            _ => name
+                .strip_suffix(".sarif.json")
+                .or_else(|| name.strip_suffix(".sarif"))
+                .unwrap_or(&name)
+                .to_owned(),
+        };
+        let repo: String = repo
+            .chars()
+            .map(|c| if c == '=' { '-' } else { c })
+            .collect();
+        out.push(format!("{repo}={}", path.display()));
+    }
+    out.sort();
+    out
 }
 
 /// A directory given to `report`: scanned with its own configuration.

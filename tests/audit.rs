@@ -444,3 +444,74 @@ fn chromium_renders_the_trust_map_picture() {
         let _ = std::fs::copy(&png, keep);
     }
 }
+
+#[test]
+fn report_reads_downloaded_artifact_directories() {
+    let tmp = trust_map_results();
+    // As actions/download-artifact lays them out: one directory per artifact.
+    for repo in ["infra", "app"] {
+        let dir = tmp.path().join("results").join(format!("shiplint-{repo}"));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::rename(
+            tmp.path().join(format!("{repo}.sarif")),
+            dir.join("shiplint.sarif"),
+        )
+        .expect("move");
+    }
+    let (code, md, err) = shiplint(tmp.path(), &["report", "results"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(md.contains("· 2 repositories ·"), "{md}");
+    assert!(md.contains("### shiplint-infra\n"), "{md}");
+    assert!(
+        md.contains(
+            "| web-preview (shiplint-infra) | GitHub Actions | pull requests of acme/web |"
+        ),
+        "{md}"
+    );
+}
+
+/// Thousands of results files merge in one run (the benchmark,
+/// scripts/bench-report.sh, measures time and memory on 5,000 larger ones).
+#[test]
+fn report_merges_five_thousand_results_files() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let results = tmp.path().join("results");
+    for i in 0..5000 {
+        let dir = results.join(format!("repo-{i:04}"));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let result = if i % 5 == 0 {
+            r#"{"ruleId": "curl-pipe-shell", "level": "warning", "message": {"text": "pipe"}, "locations": [{"physicalLocation": {"artifactLocation": {"uri": "buildspec.yml"}, "region": {"startLine": 4, "startColumn": 9}}}]}"#
+        } else {
+            ""
+        };
+        let trust = if i % 2 == 0 {
+            format!(
+                r#", "properties": {{"shiplint/trustMap": {{"roles": [{{"name": "deploy-{i}", "issuers": ["GitHub Actions"], "who": ["branch main of acme/repo-{i}"], "may": ["s3:PutObject"], "admin": false, "path": "roles.yaml", "line": 3, "column": 5}}]}}}}"#
+            )
+        } else {
+            format!(
+                r#", "properties": {{"shiplint/trustMap": {{"assumptions": [{{"path": ".github/workflows/d.yml", "line": 9, "column": 27, "job": "deploy", "role": "deploy-{}"}}]}}}}"#,
+                i - 1
+            )
+        };
+        std::fs::write(
+            dir.join("shiplint.sarif"),
+            format!(
+                r#"{{"version": "2.1.0", "runs": [{{"tool": {{"driver": {{"name": "shiplint", "rules": [{{"id": "curl-pipe-shell", "defaultConfiguration": {{"level": "warning"}}}}]}}}}, "results": [{result}]{trust}}}]}}"#
+            ),
+        )
+        .expect("write");
+    }
+    let (code, md, err) = shiplint(tmp.path(), &["report", "results"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        md.contains("**1000 findings** · 5000 repositories"),
+        "{}",
+        &md[..400.min(md.len())]
+    );
+    assert!(
+        md.contains("| deploy-4998 (repo-4998) | GitHub Actions | branch main of acme/repo-4998 | s3:PutObject | repo-4998: roles.yaml:3:5 | job deploy at repo-4999: .github/workflows/d.yml:9:27 |"),
+        "the roles of one repository join the jobs of another"
+    );
+    assert!(!md.contains("no scanned workflow"));
+}

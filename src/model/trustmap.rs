@@ -71,17 +71,35 @@ impl TrustMap {
         self.roles.is_empty() && self.assumptions.is_empty()
     }
 
-    /// The jobs that assume `role`: same name, and the same account when
-    /// both the ARN of the role and the job's are known.
-    pub fn assumed_by<'a>(&'a self, role: &'a MappedRole) -> impl Iterator<Item = &'a Assumption> {
-        let account = role.arn.as_deref().and_then(|a| a.split(':').nth(4));
-        self.assumptions.iter().filter(move |a| {
-            a.role == role.name
-                && match (account, a.account.as_deref()) {
-                    (Some(x), Some(y)) => x == y,
-                    _ => true,
-                }
-        })
+    /// For each role (by index), the indices of the jobs that assume it:
+    /// same name, and the same account when both the ARN of the role and
+    /// the job's are known. Linear in the size of the map.
+    pub fn links(&self) -> Vec<Vec<usize>> {
+        let mut by_name: std::collections::HashMap<&str, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, a) in self.assumptions.iter().enumerate() {
+            by_name.entry(a.role.as_str()).or_default().push(i);
+        }
+        self.roles
+            .iter()
+            .map(|role| {
+                let account = role.arn.as_deref().and_then(|a| a.split(':').nth(4));
+                by_name
+                    .get(role.name.as_str())
+                    .map(|list| {
+                        list.iter()
+                            .copied()
+                            .filter(
+                                |&i| match (account, self.assumptions[i].account.as_deref()) {
+                                    (Some(x), Some(y)) => x == y,
+                                    _ => true,
+                                },
+                            )
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            })
+            .collect()
     }
 
     /// Adds another map (of another repository), tagging what it holds.
@@ -98,10 +116,10 @@ impl TrustMap {
         }
         self.roles.extend(other.roles);
         self.assumptions.extend(other.assumptions);
-        self.sort();
     }
 
-    fn sort(&mut self) {
+    /// Sorts and deduplicates; call once everything is absorbed.
+    pub fn sort(&mut self) {
         self.roles.sort_by(|a, b| {
             (&a.repository, &a.name, &a.path, a.line, a.column).cmp(&(
                 &b.repository,

@@ -155,6 +155,7 @@ impl Audit {
     }
 
     fn finish(&mut self) {
+        self.trust_map.sort();
         self.repos.sort_by(|a, b| a.name.cmp(&b.name));
         for repo in &mut self.repos {
             repo.findings.sort_by(|a, b| {

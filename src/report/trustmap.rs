@@ -32,11 +32,32 @@ fn job_label(a: &Assumption, merged: bool) -> String {
 }
 
 /// Jobs that assume a role whose trust is not in the scan.
-fn unmatched(map: &TrustMap) -> Vec<&Assumption> {
+fn unmatched<'a>(map: &'a TrustMap, links: &[Vec<usize>]) -> Vec<&'a Assumption> {
+    let mut linked = vec![false; map.assumptions.len()];
+    for &i in links.iter().flatten() {
+        if let Some(l) = linked.get_mut(i) {
+            *l = true;
+        }
+    }
     map.assumptions
         .iter()
-        .filter(|a| !map.roles.iter().any(|r| map.assumed_by(r).any(|b| b == *a)))
+        .zip(linked)
+        .filter(|(_, l)| !l)
+        .map(|(a, _)| a)
         .collect()
+}
+
+/// The jobs linked to role `r`.
+fn jobs_of<'a>(
+    map: &'a TrustMap,
+    links: &'a [Vec<usize>],
+    r: usize,
+) -> impl Iterator<Item = &'a Assumption> {
+    links
+        .get(r)
+        .into_iter()
+        .flatten()
+        .filter_map(|&i| map.assumptions.get(i))
 }
 
 /// `## Trust map` for Markdown; empty when the scan has no federated trust
@@ -47,14 +68,14 @@ pub fn markdown(map: &TrustMap, merged: bool) -> String {
         return out;
     }
     let _ = writeln!(out, "## Trust map\n");
+    let links = map.links();
     if !map.roles.is_empty() {
         let _ = writeln!(
             out,
             "| role | issuer | who can assume it | what it may do | trust written at | assumed by |\n|---|---|---|---|---|---|"
         );
-        for role in &map.roles {
-            let jobs: Vec<String> = map
-                .assumed_by(role)
+        for (r, role) in map.roles.iter().enumerate() {
+            let jobs: Vec<String> = jobs_of(map, &links, r)
                 .map(|a| cell(&job_label(a, merged)))
                 .collect();
             let may: Vec<String> = role
@@ -95,7 +116,7 @@ pub fn markdown(map: &TrustMap, merged: bool) -> String {
         }
         out.push('\n');
     }
-    let rest = unmatched(map);
+    let rest = unmatched(map, &links);
     if !rest.is_empty() {
         let _ = writeln!(
             out,
@@ -123,18 +144,19 @@ pub fn html(map: &TrustMap, merged: bool) -> String {
         return out;
     }
     out.push_str("<section id=\"trust-map\">\n<h2>Trust map</h2>\n");
+    let links = map.links();
     if !map.roles.is_empty() {
         out.push_str("<div class=\"graph\">\n");
-        out.push_str(&svg(map, merged));
+        out.push_str(&svg(map, &links, merged));
         out.push_str("</div>\n");
         out.push_str(
             "<table class=\"tm\" id=\"trust-map-table\">\n<tr><th>role</th><th>issuer</th><th>who can assume it</th><th>what it may do</th><th>trust written at</th><th>assumed by</th></tr>\n",
         );
-        for role in &map.roles {
+        for (r, role) in map.roles.iter().enumerate() {
             let lines = |items: &mut dyn Iterator<Item = String>| -> String {
                 items.collect::<Vec<_>>().join("<br>")
             };
-            let jobs = lines(&mut map.assumed_by(role).map(|a| esc(&job_label(a, merged))));
+            let jobs = lines(&mut jobs_of(map, &links, r).map(|a| esc(&job_label(a, merged))));
             let may = lines(&mut role.may.iter().map(|m| {
                 if m.starts_with("admin") {
                     format!("<span class=\"admin\">{}</span>", esc(m))
@@ -164,7 +186,7 @@ pub fn html(map: &TrustMap, merged: bool) -> String {
         }
         out.push_str("</table>\n");
     }
-    let rest = unmatched(map);
+    let rest = unmatched(map, &links);
     if !rest.is_empty() {
         out.push_str(
             "<p>Roles assumed by scanned workflows whose trust is not in the scan:</p>\n<ul id=\"trust-map-unmatched\">\n",
@@ -237,21 +259,26 @@ fn edge(out: &mut String, from: (usize, usize), to: (usize, usize), class: &str)
 
 /// The graph: identities on the left, roles in the middle, workflow jobs on
 /// the right; an arrow for "can assume" and one for "assumes".
-fn svg(map: &TrustMap, merged: bool) -> String {
+fn svg(map: &TrustMap, links: &[Vec<usize>], merged: bool) -> String {
+    // Rows of the identity and job columns, in order of first use.
     let mut identities: Vec<&str> = Vec::new();
+    let mut identity_row: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for role in &map.roles {
         for w in &role.who {
-            if !identities.contains(&w.as_str()) {
+            identity_row.entry(w.as_str()).or_insert_with(|| {
                 identities.push(w);
-            }
+                identities.len() - 1
+            });
         }
     }
     let mut jobs: Vec<&Assumption> = Vec::new();
-    for role in &map.roles {
-        for a in map.assumed_by(role) {
-            if !jobs.contains(&a) {
+    let mut job_row: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for &i in links.iter().flatten() {
+        if let Some(a) = map.assumptions.get(i) {
+            job_row.entry(i).or_insert_with(|| {
                 jobs.push(a);
-            }
+                jobs.len() - 1
+            });
         }
     }
     let rows = identities.len().max(map.roles.len()).max(jobs.len()) as u32;
@@ -282,12 +309,12 @@ fn svg(map: &TrustMap, merged: bool) -> String {
     }
     for (r, role) in map.roles.iter().enumerate() {
         for w in &role.who {
-            if let Some(i) = identities.iter().position(|x| x == w) {
+            if let Some(&i) = identity_row.get(w.as_str()) {
                 edge(&mut out, (0, i), (1, r), "trusts");
             }
         }
-        for a in map.assumed_by(role) {
-            if let Some(j) = jobs.iter().position(|x| *x == a) {
+        for i in links.get(r).into_iter().flatten() {
+            if let Some(&j) = job_row.get(i) {
                 edge(&mut out, (2, j), (1, r), "assumes");
             }
         }
