@@ -515,3 +515,48 @@ fn report_merges_five_thousand_results_files() {
     );
     assert!(!md.contains("no scanned workflow"));
 }
+
+/// docs/org-scale.md shows the two workflows of docs/org-scale/ verbatim,
+/// and shiplint finds nothing in them once they sit where GitHub reads them.
+#[test]
+fn org_scale_workflows_are_documented_verbatim_and_clean() {
+    let doc = std::fs::read_to_string(root().join("docs/org-scale.md")).expect("doc");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let workflows = tmp.path().join(".github/workflows");
+    std::fs::create_dir_all(&workflows).expect("mkdir");
+    for name in ["shiplint-org.yml", "shiplint-repository.yml"] {
+        let text =
+            std::fs::read_to_string(root().join("docs/org-scale").join(name)).expect("workflow");
+        assert!(
+            doc.contains(&format!("```yaml\n{text}```")),
+            "docs/org-scale.md must show docs/org-scale/{name} verbatim"
+        );
+        std::fs::write(workflows.join(name), text).expect("write");
+    }
+    let (code, out, err) = shiplint(
+        tmp.path(),
+        &["check", "--no-config", "--format", "concise", "."],
+    );
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+}
+
+/// zizmor, in every persona, finds nothing in the organisation workflows.
+#[test]
+#[ignore = "needs zizmor; .ci/run runs it"]
+fn zizmor_finds_nothing_in_the_org_workflows() {
+    let zizmor = std::env::var("ZIZMOR").unwrap_or_else(|_| "zizmor".into());
+    for persona in ["regular", "pedantic", "auditor"] {
+        let out = std::process::Command::new(&zizmor)
+            .current_dir(root().join("docs/org-scale"))
+            .args(["--offline", "--no-progress", "--persona", persona])
+            .args(["shiplint-org.yml", "shiplint-repository.yml"])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {zizmor}: {e}"));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("No findings to report"),
+            "zizmor ({persona}) reports:\n{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
