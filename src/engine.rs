@@ -207,6 +207,7 @@ fn analyze(
         None => active.iter().map(workspace).collect(),
     };
     raw.extend(joined.into_iter().flatten());
+    crate::model::export::name_entities(&files, &mut raw);
     crate::rules::workflow_trust::note_pull_request_jobs(
         &files,
         options.config.repository.as_deref(),

@@ -243,6 +243,81 @@ fn remap(node: &mut Node, map: &dyn Fn(Span) -> Span) {
     }
 }
 
+/// What an export finding is about, named as the export names it: the role,
+/// user, group or managed policy of an authorization-details export, the
+/// project of `batch-get-projects`, the pipeline of `get-pipeline`, the task
+/// definition of `describe-task-definition`, the deployment group of
+/// `get-deployment-group`. `None` outside these exports.
+pub fn entity_at(root: &Node, span: Span) -> Option<String> {
+    let inside = |n: &Node| n.span.contains(span);
+    let text = |n: &Node, key: &str| {
+        n.get(key)
+            .and_then(|v| v.scalar_text())
+            .map(|t| t.into_owned())
+    };
+    if is_authorization_details(root) {
+        for (list, key, what) in [
+            ("RoleDetailList", "RoleName", "role"),
+            ("UserDetailList", "UserName", "user"),
+            ("GroupDetailList", "GroupName", "group"),
+            ("Policies", "PolicyName", "managed policy"),
+        ] {
+            let items = root.get(list).and_then(Node::items).unwrap_or(&[]);
+            if let Some(item) = items.iter().find(|i| inside(i)) {
+                return text(item, key).map(|n| format!("{what} {n}"));
+            }
+        }
+        return None;
+    }
+    if let Some(projects) = root.get("projects").and_then(Node::items) {
+        let item = projects.iter().find(|i| inside(i))?;
+        return text(item, "name").map(|n| format!("CodeBuild project {n}"));
+    }
+    // `get-pipeline` prints `metadata` beside the definition; the same
+    // definition kept in a repository (`create-pipeline` input) has none.
+    if let Some(pipeline) = root
+        .get("pipeline")
+        .filter(|p| inside(p) && root.get("metadata").is_some())
+    {
+        return text(pipeline, "name").map(|n| format!("pipeline {n}"));
+    }
+    if let Some(task) = root.get("taskDefinition").filter(|t| inside(t)) {
+        let family = text(task, "family")?;
+        return Some(match text(task, "revision") {
+            Some(r) => format!("task definition {family}:{r}"),
+            None => format!("task definition {family}"),
+        });
+    }
+    if let Some(group) = root.get("deploymentGroupInfo").filter(|g| inside(g)) {
+        return text(group, "deploymentGroupName").map(|n| format!("deployment group {n}"));
+    }
+    None
+}
+
+/// Names, on findings in export files, the role, project or pipeline they
+/// are about (unless the message already does).
+pub fn name_entities(files: &[SourceFile], findings: &mut [crate::finding::Finding]) {
+    for finding in findings.iter_mut() {
+        let Some(file) = files.get(finding.location.file) else {
+            continue;
+        };
+        if file.syntax != Some(Syntax::Json) {
+            continue;
+        }
+        let Some(root) = file.roots().first() else {
+            continue;
+        };
+        let Some(entity) = entity_at(root, finding.location.span) else {
+            continue;
+        };
+        let name = entity.rsplit(' ').next().unwrap_or(&entity);
+        if finding.message.contains(&entity) || finding.message.contains(&format!("\"{name}\"")) {
+            continue;
+        }
+        finding.message = format!("{entity}: {}", finding.message);
+    }
+}
+
 /// Whether `root` is an `aws cloudformation get-template` export.
 pub fn is_template_export(root: &Node) -> bool {
     root.get("TemplateBody").is_some() && root.get("Resources").is_none()
