@@ -60,7 +60,9 @@ enum Command {
     /// repository; a directory is scanned) into one Markdown or HTML audit
     /// report.
     Report {
-        #[arg(required = true, value_name = "RESULTS")]
+        /// Results files, or directories (scanned, or holding `*.sarif`
+        /// artifacts). With --trust-map alone, the current directory.
+        #[arg(required_unless_present = "trust_map", value_name = "RESULTS")]
         files: Vec<String>,
         #[arg(long, value_enum, default_value_t = AuditFormat::Markdown)]
         format: AuditFormat,
@@ -396,6 +398,8 @@ fn audit_report(
     if matches!(format, AuditFormat::Json) && !trust_map {
         return Err(usage("--format json needs --trust-map"));
     }
+    let here = [".".to_owned()];
+    let files = if files.is_empty() { &here[..] } else { files };
     let mut dirs = Vec::new();
     let mut results = Vec::new();
     for input in files {

@@ -223,7 +223,7 @@ fn analyze(
         rules: rules::catalogue().to_vec(),
         notices,
         tool_version: env!("CARGO_PKG_VERSION"),
-        trust_map: crate::model::trustmap::build(&files),
+        trust_map: crate::model::trustmap::build(&files, options.config.repository.as_deref()),
     }
 }
 

@@ -64,6 +64,10 @@ pub struct Assumption {
     /// The account of the ARN, when an ARN is written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+    /// The role's trust is in the scan and admits none of the job's tokens
+    /// (`workflow-role-trust-mismatch`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub never_admitted: bool,
 }
 
 impl TrustMap {
@@ -146,7 +150,8 @@ impl TrustMap {
 const ACTIONS_SHOWN: usize = 4;
 
 /// The trust map of a scan.
-pub fn build(files: &[SourceFile]) -> TrustMap {
+pub fn build(files: &[SourceFile], repository: Option<&str>) -> TrustMap {
+    let never = crate::rules::workflow_trust::never_admitted(files, repository);
     let mut map = TrustMap::default();
     let trusts = federated(files);
     // One role per trust policy (its statements together).
@@ -232,6 +237,7 @@ pub fn build(files: &[SourceFile]) -> TrustMap {
                     job: job.id.clone(),
                     role,
                     account,
+                    never_admitted: never.contains(&(file.id, target.value.span)),
                 });
             }
         }

@@ -25,9 +25,14 @@ fn place(repository: &str, path: &str, line: u32, column: u32, merged: bool) -> 
 
 fn job_label(a: &Assumption, merged: bool) -> String {
     format!(
-        "job {} at {}",
+        "job {} at {}{}",
         a.job,
-        place(&a.repository, &a.path, a.line, a.column, merged)
+        place(&a.repository, &a.path, a.line, a.column, merged),
+        if a.never_admitted {
+            " (its trust admits none of this job's subjects)"
+        } else {
+            ""
+        }
     )
 }
 

@@ -546,6 +546,28 @@ impl Rule for RoleTrustMismatch {
     }
 }
 
+/// The `role-to-assume` values (file id, span) of jobs whose role's trust,
+/// in the scan, admits none of their tokens: what this rule reports, for
+/// the trust map.
+pub fn never_admitted(
+    files: &[SourceFile],
+    configured: Option<&str>,
+) -> Vec<(usize, crate::syntax::Span)> {
+    if !files.iter().any(|f| workflow::of(f).is_some()) {
+        return Vec::new();
+    }
+    let trusts = federated(files);
+    uses(files, &trusts, configured)
+        .into_iter()
+        .filter(|u| {
+            !u.statements
+                .iter()
+                .any(|f| u.tokens.iter().any(|t| statement_admits(f, t)))
+        })
+        .map(|u| (u.file.id, u.target.value.span))
+        .collect()
+}
+
 /// Trust rules whose findings say which pull_request job the trust admits.
 fn is_trust_finding(rule: &str) -> bool {
     rule.starts_with("oidc-")
