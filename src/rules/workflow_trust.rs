@@ -465,6 +465,21 @@ fn uses<'a>(
     configured: Option<&str>,
 ) -> Vec<Use<'a>> {
     let mut out = Vec::new();
+    if !files.iter().any(|f| workflow::of(f).is_some()) {
+        return out;
+    }
+    // Each trust statement with the role it belongs to, found once.
+    let owned: Vec<(&Federated<'_>, &roles::Role)> = trusts
+        .iter()
+        .filter_map(|f| {
+            let owner = f.policy.owner.as_ref()?.span;
+            roles::of(f.file)
+                .roles
+                .iter()
+                .find(|r| r.owner_span == owner)
+                .map(|r| (f, r))
+        })
+        .collect();
     for file in files {
         let Some(w) = workflow::of(file) else {
             continue;
@@ -488,14 +503,10 @@ fn uses<'a>(
                 let Some(tokens) = tokens(w, job, &repo, audience) else {
                     continue;
                 };
-                let statements: Vec<&Federated<'_>> = trusts
+                let statements: Vec<&Federated<'_>> = owned
                     .iter()
-                    .filter(|f| {
-                        let owner = f.policy.owner.as_ref().map(|o| o.span);
-                        roles::of(f.file).roles.iter().any(|r| {
-                            Some(r.owner_span) == owner && r.is_named_by(account.as_deref(), &name)
-                        })
-                    })
+                    .filter(|(_, r)| r.is_named_by(account.as_deref(), &name))
+                    .map(|(f, _)| *f)
                     .collect();
                 if statements.is_empty()
                     || statements.iter().any(|f| {
