@@ -154,6 +154,13 @@ pub fn html(map: &TrustMap, merged: bool) -> String {
         out.push_str("<div class=\"graph\">\n");
         out.push_str(&svg(map, &links, merged));
         out.push_str("</div>\n");
+        if map.roles.len() > GRAPH_ROLES {
+            let _ = writeln!(
+                out,
+                "<p class=\"muted\">The picture shows the first {GRAPH_ROLES} of {} roles; the table lists them all.</p>",
+                map.roles.len()
+            );
+        }
         out.push_str(
             "<table class=\"tm\" id=\"trust-map-table\">\n<tr><th>role</th><th>issuer</th><th>who can assume it</th><th>what it may do</th><th>trust written at</th><th>assumed by</th></tr>\n",
         );
@@ -210,6 +217,8 @@ pub fn html(map: &TrustMap, merged: bool) -> String {
     out
 }
 
+/// Most roles the picture draws (the table lists every one).
+const GRAPH_ROLES: usize = 150;
 const WIDTH: u32 = 1000;
 const COLUMN: [(u32, u32); 3] = [(0, 330), (390, 230), (680, 320)];
 const ROW: u32 = 34;
@@ -265,10 +274,12 @@ fn edge(out: &mut String, from: (usize, usize), to: (usize, usize), class: &str)
 /// The graph: identities on the left, roles in the middle, workflow jobs on
 /// the right; an arrow for "can assume" and one for "assumes".
 fn svg(map: &TrustMap, links: &[Vec<usize>], merged: bool) -> String {
+    let roles = &map.roles[..map.roles.len().min(GRAPH_ROLES)];
+    let links = &links[..links.len().min(GRAPH_ROLES)];
     // Rows of the identity and job columns, in order of first use.
     let mut identities: Vec<&str> = Vec::new();
     let mut identity_row: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for role in &map.roles {
+    for role in roles {
         for w in &role.who {
             identity_row.entry(w.as_str()).or_insert_with(|| {
                 identities.push(w);
@@ -286,7 +297,7 @@ fn svg(map: &TrustMap, links: &[Vec<usize>], merged: bool) -> String {
             });
         }
     }
-    let rows = identities.len().max(map.roles.len()).max(jobs.len()) as u32;
+    let rows = identities.len().max(roles.len()).max(jobs.len()) as u32;
     let height = TOP + rows * ROW + 8;
     let mut out = String::new();
     let _ = writeln!(
@@ -312,7 +323,7 @@ fn svg(map: &TrustMap, links: &[Vec<usize>], merged: bool) -> String {
             COLUMN[i].0 + 2
         );
     }
-    for (r, role) in map.roles.iter().enumerate() {
+    for (r, role) in roles.iter().enumerate() {
         for w in &role.who {
             if let Some(&i) = identity_row.get(w.as_str()) {
                 edge(&mut out, (0, i), (1, r), "trusts");
@@ -327,7 +338,7 @@ fn svg(map: &TrustMap, links: &[Vec<usize>], merged: bool) -> String {
     for (i, w) in identities.iter().enumerate() {
         node(&mut out, 0, i, w, w, "who");
     }
-    for (r, role) in map.roles.iter().enumerate() {
+    for (r, role) in roles.iter().enumerate() {
         let class = if role.admin { "role admin" } else { "role" };
         let label = if role.admin {
             format!("{} (admin)", role_label(role, merged))
