@@ -57,12 +57,20 @@ enum Command {
     #[command(subcommand)]
     Hook(HookCommand),
     /// Merge results (SARIF or shiplint JSON, `NAME=FILE` names the
-    /// repository) into one Markdown or HTML audit report.
+    /// repository; a directory is scanned) into one Markdown or HTML audit
+    /// report.
     Report {
-        #[arg(required = true, value_name = "RESULTS")]
+        /// Results files, or directories (scanned, or holding `*.sarif`
+        /// artifacts). With --trust-map alone, the current directory.
+        #[arg(required_unless_present = "trust_map", value_name = "RESULTS")]
         files: Vec<String>,
         #[arg(long, value_enum, default_value_t = AuditFormat::Markdown)]
         format: AuditFormat,
+        /// Only the trust map: each role with a federated trust, who can
+        /// assume it, what it may do, and the workflow jobs that assume it
+        /// (markdown, html or json).
+        #[arg(long)]
+        trust_map: bool,
         /// Write the report to FILE instead of standard output.
         #[arg(long, short = 'o', value_name = "FILE")]
         output: Option<PathBuf>,
@@ -90,6 +98,8 @@ enum HookCommand {
 enum AuditFormat {
     Markdown,
     Html,
+    /// The trust map as JSON (with --trust-map only).
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -222,8 +232,9 @@ pub fn run(
         Some(Command::Report {
             files,
             format,
+            trust_map,
             output,
-        }) => audit_report(&files, format, output.as_deref(), stdout),
+        }) => audit_report(&files, format, trust_map, output.as_deref(), stdout),
     };
     match result {
         Ok(code) => code,
@@ -601,13 +612,49 @@ fn hook_install(pre_commit: bool, force: bool, stdout: &mut dyn Write) -> Result
 fn audit_report(
     files: &[String],
     format: AuditFormat,
+    trust_map: bool,
     output: Option<&Path>,
     stdout: &mut dyn Write,
 ) -> Result<i32, Failure> {
-    let audit = report::merge::Audit::merge(files).map_err(usage)?;
-    let text = match format {
-        AuditFormat::Markdown => report::render_audit(&audit, Format::Markdown),
-        AuditFormat::Html => report::render_audit(&audit, Format::Html),
+    if matches!(format, AuditFormat::Json) && !trust_map {
+        return Err(usage("--format json needs --trust-map"));
+    }
+    let here = [".".to_owned()];
+    let files = if files.is_empty() { &here[..] } else { files };
+    let mut dirs = Vec::new();
+    let mut results = Vec::new();
+    for input in files {
+        let path = Path::new(input.as_str());
+        if !path.is_dir() {
+            results.push(input.clone());
+            continue;
+        }
+        let found = sarif_files(path);
+        if found.is_empty() {
+            dirs.push(input);
+        } else {
+            results.extend(found);
+        }
+    }
+    let audit = if let ([dir], []) = (dirs.as_slice(), results.as_slice()) {
+        report::merge::Audit::from_report(&scan_for_report(Path::new(dir.as_str()))?)
+    } else {
+        let mut audit = report::merge::Audit::merge(&results).map_err(usage)?;
+        for dir in dirs {
+            let scan = scan_for_report(Path::new(dir.as_str()))?;
+            audit.join(report::merge::Audit::from_report(&scan), &dir_name(dir));
+        }
+        audit
+    };
+    let format = match format {
+        AuditFormat::Markdown => Format::Markdown,
+        AuditFormat::Html => Format::Html,
+        AuditFormat::Json => Format::Json,
+    };
+    let text = if trust_map {
+        report::render_trust_map(&audit, format)
+    } else {
+        report::render_audit(&audit, format)
     };
     match output {
         Some(path) => std::fs::write(path, text)
@@ -615,6 +662,74 @@ fn audit_report(
         None => emit(stdout, &text)?,
     }
     Ok(exit::CLEAN)
+}
+
+/// The SARIF files below a directory given to `report` (downloaded
+/// artifacts), as `NAME=FILE`: a file in a subdirectory is named by the
+/// subdirectory (the artifact), one at the top by its own name.
+fn sarif_files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let walk = ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
+        .follow_links(false)
+        .build();
+    for entry in walk.flatten() {
+        let path = entry.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !(name.ends_with(".sarif") || name.ends_with(".sarif.json")) || !path.is_file() {
+            continue;
+        }
+        let rel = path.strip_prefix(dir).unwrap_or(path);
+        let mut parts = rel.components();
+        let first = parts
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned());
+        let repo = match (first, parts.next()) {
+            (Some(artifact), Some(_)) => artifact,
+            _ => name
+                .strip_suffix(".sarif.json")
+                .or_else(|| name.strip_suffix(".sarif"))
+                .unwrap_or(&name)
+                .to_owned(),
+        };
+        let repo: String = repo
+            .chars()
+            .map(|c| if c == '=' { '-' } else { c })
+            .collect();
+        out.push(format!("{repo}={}", path.display()));
+    }
+    out.sort();
+    out
+}
+
+/// A directory given to `report`: scanned with its own configuration.
+fn scan_for_report(dir: &Path) -> Result<report::Report, Failure> {
+    let config = match config::discover(dir) {
+        Some(path) => config::load(&path, &rules::is_selector).map_err(usage)?,
+        None => Config::default(),
+    };
+    let options = ScanOptions {
+        paths: vec![dir.to_path_buf()],
+        config,
+        ignore_comments: true,
+        ..ScanOptions::default()
+    };
+    engine::scan(&options).map_err(usage)
+}
+
+/// A repository's name for a scanned directory: its last component.
+fn dir_name(dir: &str) -> String {
+    let path = std::path::absolute(dir).unwrap_or_else(|_| PathBuf::from(dir));
+    path.components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .next_back()
+        .unwrap_or_else(|| dir.to_owned())
 }
 
 /// The configuration of each path, with the paths that share it (in the

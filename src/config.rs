@@ -175,6 +175,10 @@ pub struct Config {
     pub accounts: Accounts,
     pub overrides: Vec<Override>,
     pub limits: Limits,
+    /// `repository = "owner/name"`: the repository the scanned workflows
+    /// belong to, when neither `GITHUB_REPOSITORY` nor the `origin` remote
+    /// says it.
+    pub repository: Option<String>,
     exclude: GlobSet,
     exclude_patterns: Vec<String>,
 }
@@ -190,6 +194,7 @@ impl Default for Config {
             accounts: Accounts::default(),
             overrides: Vec::new(),
             limits: Limits::default(),
+            repository: None,
             exclude: GlobSet::empty(),
             exclude_patterns: Vec::new(),
         }
@@ -310,6 +315,7 @@ pub fn load(path: &Path, is_selector: &dyn Fn(&str) -> bool) -> Result<Config, C
             max_nesting: layer.max_nesting.unwrap_or(defaults.max_nesting),
             max_alias_nodes: layer.max_alias_nodes.unwrap_or(defaults.max_alias_nodes),
         },
+        repository: layer.repository,
         exclude,
         exclude_patterns: layer.exclude,
     })
@@ -320,6 +326,7 @@ pub fn load(path: &Path, is_selector: &dyn Fn(&str) -> bool) -> Result<Config, C
 struct RawFile {
     extend: Option<Spanned<String>>,
     fail_on: Option<Spanned<String>>,
+    repository: Option<Spanned<String>>,
     #[serde(default)]
     exclude: Vec<Spanned<String>>,
     #[serde(default)]
@@ -386,6 +393,7 @@ struct Layer {
     max_file_size: Option<u64>,
     max_nesting: Option<usize>,
     max_alias_nodes: Option<usize>,
+    repository: Option<String>,
 }
 
 impl Layer {
@@ -402,6 +410,7 @@ impl Layer {
         self.max_file_size = child.max_file_size.or(self.max_file_size);
         self.max_nesting = child.max_nesting.or(self.max_nesting);
         self.max_alias_nodes = child.max_alias_nodes.or(self.max_alias_nodes);
+        self.repository = child.repository.or(self.repository);
         self
     }
 }
@@ -511,6 +520,20 @@ impl Source<'_> {
                 },
             )?)),
         };
+        let repository = match raw.repository {
+            None => None,
+            Some(v) => {
+                let text = v.get_ref();
+                let ok = text.split_once('/').is_some_and(|(o, n)| {
+                    !o.is_empty() && !n.is_empty() && !n.contains('/') && !text.contains(' ')
+                });
+                if !ok {
+                    let message = format!("invalid repository `{text}`, expected \"owner/name\"");
+                    return Err(self.error(Some(v.span()), message));
+                }
+                Some(text.clone())
+            }
+        };
         let mut overrides = Vec::new();
         for o in raw.overrides {
             if o.paths.get_ref().is_empty() {
@@ -539,6 +562,7 @@ impl Source<'_> {
             max_file_size: raw.limits.max_file_size,
             max_nesting: raw.limits.max_nesting,
             max_alias_nodes: raw.limits.max_alias_nodes,
+            repository,
         })
     }
 }

@@ -351,6 +351,23 @@ fn sniff(prefix: &str, syntax: Syntax) -> FileKind {
                     .is_some_and(|rest| rest.trim_start().starts_with(':'))
         }),
     };
+    // `aws iam get-account-authorization-details`: its documents may be
+    // URL-encoded, with no `Statement` to see.
+    if [
+        "RoleDetailList",
+        "UserDetailList",
+        "GroupDetailList",
+        "PolicyVersionList",
+    ]
+    .iter()
+    .any(|k| key(k))
+    {
+        return FileKind::Policy;
+    }
+    // `aws cloudformation get-template`: a `TemplateBody` string.
+    if key("TemplateBody") {
+        return FileKind::CloudFormation;
+    }
     if key("AWSTemplateFormatVersion") || (key("Resources") && has("AWS::")) {
         FileKind::CloudFormation
     } else if key("phases") && key("version") {
@@ -490,6 +507,14 @@ pub fn parse_bytes(
             crate::eval::template::parse(&text, syntax, limits)
         }
         (Some(syntax), None) => match syntax::parse(syntax, &text, limits) {
+            // `aws cloudformation get-template`: the template is its body.
+            Ok(doc) if kind == FileKind::CloudFormation => {
+                let body = doc
+                    .root()
+                    .filter(|r| crate::model::export::is_template_export(r))
+                    .and_then(|r| crate::model::export::template_body(&text, syntax, r, limits));
+                (Some(body.unwrap_or(doc)), None)
+            }
             Ok(doc) => (Some(doc), None),
             Err(e) => (None, Some(e)),
         },

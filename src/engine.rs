@@ -255,6 +255,12 @@ fn analyze(
         None => active.iter().map(workspace).collect(),
     };
     raw.extend(joined.into_iter().flatten());
+    crate::model::export::name_entities(&files, &mut raw);
+    crate::rules::workflow_trust::note_pull_request_jobs(
+        &files,
+        options.config.repository.as_deref(),
+        &mut raw,
+    );
     route_into_dropped_trees(&files, &mut raw, &options.config);
 
     let finished = finish(&files, raw, &selection, options.ignore_comments);
@@ -265,6 +271,7 @@ fn analyze(
         rules: rules::catalogue().to_vec(),
         notices,
         tool_version: env!("CARGO_PKG_VERSION"),
+        trust_map: crate::model::trustmap::build(&files, options.config.repository.as_deref()),
     }
 }
 

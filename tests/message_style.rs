@@ -18,15 +18,12 @@ use shiplint::rules::{self, RULES};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// (rule, check) pairs known to fail, left to the rules' owners (secrets and
-/// iam: trust; workflow: audit): lower-case "aws", "iam" and "oidc" in their
-/// messages.
+/// (rule, check) pairs known to fail, left to the rules' owner (secrets and
+/// iam: trust): lower-case "aws" and "iam" in their messages.
 const KNOWN: &[(&str, &str)] = &[
     ("aws-access-key-id", "capitals"),
     ("aws-secret-access-key", "capitals"),
     ("iam-user-access-key", "capitals"),
-    ("workflow-oidc-untrusted-trigger", "capitals"),
-    ("workflow-static-aws-credentials", "capitals"),
 ];
 
 /// The example files of a rule document, grouped as the document tests

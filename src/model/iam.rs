@@ -91,6 +91,10 @@ struct Cx<'a> {
 impl Cx<'_> {
     /// A standalone policy file: a document, or CLI input/output that holds one.
     fn plain(&self, root: &Node, model: &mut IamModel) {
+        if super::export::is_authorization_details(root) {
+            super::export::authorization_details(self.file, root, model);
+            return;
+        }
         if root.entry_ignore_case("Statement").is_some() {
             // A template rendered by `templatefile()` for a role.
             let owner = crate::eval::tf_scope()

@@ -7,13 +7,16 @@ pub mod appspec;
 pub mod buildspec;
 pub mod codebuild;
 pub mod deployment_group;
+pub mod export;
 pub mod fields;
 pub mod iam;
 pub mod oidc;
 pub mod pipeline;
 pub mod policy;
+pub mod roles;
 pub mod taskdef;
 pub mod trust;
+pub mod trustmap;
 pub mod value;
 pub mod workflow;
 pub mod written;
@@ -31,6 +34,7 @@ pub fn extract_all(file: &crate::source::SourceFile) {
     let _ = deployment_group::of(file);
     let _ = pipeline::of(file);
     let _ = taskdef::of(file);
+    let _ = roles::of(file);
 }
 
 /// Drops the parts of a file's models that only per-file rules read, once
@@ -76,6 +80,7 @@ pub struct Cache {
     pub(crate) deployment_group: OnceLock<deployment_group::DeploymentGroupModel>,
     pub(crate) pipeline: OnceLock<pipeline::PipelineModel>,
     pub(crate) taskdef: OnceLock<taskdef::TaskDefModel>,
+    pub(crate) roles: OnceLock<roles::Roles>,
 }
 
 #[cfg(test)]

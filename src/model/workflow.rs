@@ -58,6 +58,13 @@ impl Scalar {
 pub struct Trigger {
     pub name: String,
     pub span: Span,
+    /// `branches:` / `tags:` filters (`push`, `pull_request`); `None` when
+    /// the filter is absent. A `*-ignore` filter makes the list `None` too
+    /// (any name may then run) but sets `filtered`.
+    pub branches: Option<Vec<String>>,
+    pub tags: Option<Vec<String>>,
+    /// True when any branch or tag filter (including `*-ignore`) is given.
+    pub filtered: bool,
 }
 
 /// One `name: value` of an `env` or `with` mapping.
@@ -138,6 +145,8 @@ impl Permissions {
 pub struct Step {
     pub span: Span,
     pub uses: Option<Scalar>,
+    /// The `run` script.
+    pub run: Option<Scalar>,
     pub with: Vec<Binding>,
     pub env: Vec<Binding>,
 }
@@ -167,6 +176,12 @@ pub struct Job {
     pub steps: Vec<Step>,
     /// A reusable workflow the job calls.
     pub uses: Option<Scalar>,
+    /// `environment: NAME` or `environment: {name: NAME}`.
+    pub environment: Option<Scalar>,
+    /// The job has a `strategy.matrix`.
+    pub matrix: bool,
+    /// The job's `if:` condition.
+    pub condition: Option<Scalar>,
 }
 
 impl Job {
@@ -176,6 +191,61 @@ impl Job {
             s.configures_aws_credentials()
                 && s.input("role-to-assume").is_some()
                 && s.input("aws-access-key-id").is_none()
+        })
+    }
+}
+
+/// Actions that request an OIDC token themselves (other clouds, registries,
+/// signing and attestations).
+const TOKEN_ACTIONS: &[&str] = &[
+    "aws-actions/configure-aws-credentials",
+    "google-github-actions/auth",
+    "azure/login",
+    "hashicorp/vault-action",
+    "pypa/gh-action-pypi-publish",
+    "actions/attest-build-provenance",
+    "actions/attest-sbom",
+    "actions/attest",
+    "sigstore/cosign-installer",
+    "sigstore/gh-action-sigstore-python",
+    "octo-sts/action",
+    "rust-lang/crates-io-auth-action",
+];
+
+impl Job {
+    /// True when the job may use its OIDC token: it assumes a role, calls a
+    /// reusable workflow (whose jobs inherit the grant), runs an action that
+    /// requests a token, or a script that reads the token endpoint, signs or
+    /// publishes with provenance.
+    pub fn may_use_id_token(&self) -> bool {
+        if self.uses.is_some() {
+            return true;
+        }
+        self.steps.iter().any(|s| {
+            let action = s
+                .uses
+                .as_ref()
+                .map(|u| {
+                    u.text
+                        .split('@')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase()
+                })
+                .unwrap_or_default();
+            TOKEN_ACTIONS.iter().any(|a| action == *a)
+                || s.run.as_ref().is_some_and(|r| {
+                    [
+                        "ACTIONS_ID_TOKEN",
+                        "--provenance",
+                        "cosign",
+                        "id-token",
+                        "oidc",
+                    ]
+                    .iter()
+                    .any(|m| r.text.contains(m))
+                })
         })
     }
 }
@@ -243,6 +313,23 @@ fn triggers(node: &Node) -> Vec<Trigger> {
         n.scalar_text().map(|t| Trigger {
             name: t.into_owned(),
             span: n.span,
+            branches: None,
+            tags: None,
+            filtered: false,
+        })
+    };
+    let names = |n: Option<&Node>| -> Option<Vec<String>> {
+        let n = n?;
+        Some(match &n.kind {
+            NodeKind::Seq(items) => items
+                .iter()
+                .filter_map(|i| i.scalar_text().map(|t| t.into_owned()))
+                .collect(),
+            _ => n
+                .scalar_text()
+                .map(|t| t.into_owned())
+                .into_iter()
+                .collect(),
         })
     };
     match &node.kind {
@@ -250,9 +337,18 @@ fn triggers(node: &Node) -> Vec<Trigger> {
         NodeKind::Seq(items) => items.iter().filter_map(one).collect(),
         NodeKind::Map(entries) => entries
             .iter()
-            .map(|e| Trigger {
-                name: e.key.text.to_string(),
-                span: e.key.span,
+            .map(|e| {
+                let branches = names(e.value.get("branches"));
+                let tags = names(e.value.get("tags"));
+                let ignored = e.value.get("branches-ignore").is_some()
+                    || e.value.get("tags-ignore").is_some();
+                Trigger {
+                    name: e.key.text.to_string(),
+                    span: e.key.span,
+                    filtered: ignored || branches.is_some() || tags.is_some(),
+                    branches,
+                    tags,
+                }
             })
             .collect(),
         _ => Vec::new(),
@@ -286,11 +382,59 @@ fn job(id: &str, key_span: Span, node: &Node) -> Job {
             .map(|s| Step {
                 span: s.span,
                 uses: s.get("uses").map(Scalar::of),
+                run: s.get("run").map(Scalar::of),
                 with: s.get("with").map(bindings).unwrap_or_default(),
                 env: s.get("env").map(bindings).unwrap_or_default(),
             })
             .collect(),
         uses: node.get("uses").map(Scalar::of),
+        environment: node
+            .get("environment")
+            .map(|e| e.get("name").unwrap_or(e))
+            .map(Scalar::of),
+        matrix: node
+            .get("strategy")
+            .is_some_and(|s| s.get("matrix").is_some()),
+        condition: node.get("if").map(Scalar::of),
+    }
+}
+
+impl Job {
+    /// Whether the job's `if:` lets it run on `event`. Only conjunctions of
+    /// `github.event_name == 'X'` / `!= 'X'` are read; any other condition
+    /// (or one with `||`) may hold on every event.
+    pub fn may_run_on(&self, event: &str) -> bool {
+        let Some(condition) = &self.condition else {
+            return true;
+        };
+        let text = condition.text.replace(['"', '`'], "'");
+        if text.contains("||") {
+            return true;
+        }
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("github.event_name") {
+            rest = rest[at + "github.event_name".len()..].trim_start();
+            let (equal, after) = if let Some(r) = rest.strip_prefix("==") {
+                (true, r)
+            } else if let Some(r) = rest.strip_prefix("!=") {
+                (false, r)
+            } else {
+                continue;
+            };
+            let after = after.trim_start();
+            let Some(quoted) = after.strip_prefix('\'') else {
+                continue;
+            };
+            let Some(end) = quoted.find('\'') else {
+                continue;
+            };
+            let named = &quoted[..end];
+            if (named == event) != equal {
+                return false;
+            }
+            rest = &quoted[end..];
+        }
+        true
     }
 }
 
@@ -306,6 +450,20 @@ mod tests {
 
     fn names(w: &Workflow) -> Vec<&str> {
         w.triggers.iter().map(|t| t.name.as_str()).collect()
+    }
+
+    #[test]
+    fn job_conditions_on_the_event() {
+        let w = wf(
+            "on: [push, pull_request]\njobs:\n  a:\n    if: github.event_name == 'push'\n    runs-on: x\n  b:\n    if: ${{ github.event_name != \"pull_request\" && github.ref == 'refs/heads/main' }}\n    runs-on: x\n  c:\n    if: github.event_name == 'push' || github.event_name == 'pull_request'\n    runs-on: x\n  d:\n    runs-on: x\n",
+        );
+        let job = |id: &str| w.jobs.iter().find(|j| j.id == id).expect("job");
+        assert!(job("a").may_run_on("push"));
+        assert!(!job("a").may_run_on("pull_request"));
+        assert!(job("b").may_run_on("push"));
+        assert!(!job("b").may_run_on("pull_request"));
+        assert!(job("c").may_run_on("pull_request"));
+        assert!(job("d").may_run_on("pull_request"));
     }
 
     #[test]

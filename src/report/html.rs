@@ -38,6 +38,34 @@ ul.rel{margin:6px 0 0;padding-left:20px}
 .finding.critical,.finding.high,.finding.medium,.finding.low,.finding.info{background:#fff}
 ";
 
+/// The page up to its first section.
+fn head(out: &mut String, title: &str, version: &str) {
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title}</title>\n<style>{STYLE}{}</style>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n\
+         <p class=\"muted\">shiplint {}</p>\n",
+        super::trustmap::STYLE,
+        esc(version)
+    );
+}
+
+/// `shiplint report --trust-map --format html`: the trust map alone.
+pub fn render_trust_map(audit: &Audit) -> String {
+    let mut out = String::new();
+    head(&mut out, "shiplint trust map", &audit.tool_version);
+    let section = super::trustmap::html(&audit.trust_map, audit.merged);
+    if section.is_empty() {
+        out.push_str("<p id=\"no-trust\">No role with a federated trust, and no workflow assuming a role, in the scan.</p>\n");
+    } else {
+        out.push_str(&section);
+    }
+    out.push_str("</main>\n</body>\n</html>\n");
+    out
+}
+
 pub fn render(audit: &Audit) -> String {
     let mut out = String::new();
     let total = audit.total();
@@ -46,15 +74,7 @@ pub fn render(audit: &Audit) -> String {
     } else {
         "shiplint report"
     };
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n\
-         <p class=\"muted\">shiplint {}</p>\n",
-        esc(&audit.tool_version)
-    );
+    head(&mut out, title, &audit.tool_version);
     if let Some(scanned) = &audit.scanned {
         let _ = write!(
             out,
@@ -150,6 +170,7 @@ pub fn render(audit: &Audit) -> String {
         }
         out.push_str("</ul>\n");
     }
+    out.push_str(&super::trustmap::html(&audit.trust_map, audit.merged));
 
     out.push_str("<h2>Findings</h2>\n");
     if total == 0 {
@@ -248,7 +269,7 @@ fn is_web_link(uri: &str) -> bool {
 }
 
 /// Escapes text for HTML element content and quoted attribute values.
-fn esc(text: &str) -> String {
+pub(super) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

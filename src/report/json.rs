@@ -72,6 +72,10 @@ struct Document<'r> {
     summary: SummaryOut<'r>,
     findings: &'r [Reported],
     notices: &'r [Notice],
+    /// Roles with a federated trust and the jobs that assume them (only
+    /// when the scan found any).
+    #[serde(skip_serializing_if = "no_trust_map")]
+    trust_map: &'r crate::model::trustmap::TrustMap,
 }
 
 #[derive(Serialize)]
@@ -87,6 +91,10 @@ struct SummaryOut<'r> {
     summary: &'r Summary,
 }
 
+fn no_trust_map(map: &&crate::model::trustmap::TrustMap) -> bool {
+    map.is_empty()
+}
+
 pub fn render(report: &Report) -> String {
     let document = Document {
         version: VERSION,
@@ -100,6 +108,7 @@ pub fn render(report: &Report) -> String {
         },
         findings: &report.findings,
         notices: &report.notices,
+        trust_map: &report.trust_map,
     };
     let mut out = serde_json::to_string_pretty(&document).unwrap_or_else(|e| {
         // Not reachable with these types (string keys only); still valid JSON.

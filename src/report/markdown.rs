@@ -7,6 +7,15 @@ use super::merge::{Audit, Item, Repo};
 use crate::finding::Severity;
 use std::fmt::Write as _;
 
+/// `shiplint report --trust-map`: the trust map alone.
+pub fn render_trust_map(audit: &Audit) -> String {
+    let section = super::trustmap::markdown(&audit.trust_map, audit.merged);
+    if section.is_empty() {
+        return "# shiplint trust map\n\nNo role with a federated trust, and no workflow assuming a role, in the scan.\n".to_owned();
+    }
+    format!("# shiplint trust map\n\n{section}")
+}
+
 pub fn render(audit: &Audit) -> String {
     let mut out = String::new();
     let total = audit.total();
@@ -96,6 +105,7 @@ pub fn render(audit: &Audit) -> String {
         }
         out.push('\n');
     }
+    out.push_str(&super::trustmap::markdown(&audit.trust_map, audit.merged));
 
     if total > 0 {
         let _ = writeln!(out, "## Findings\n");

@@ -12,6 +12,8 @@
 
 use super::Report;
 use crate::finding::Severity;
+use crate::model::trustmap::TrustMap;
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -34,6 +36,9 @@ pub struct Audit {
     pub rules: BTreeMap<String, RuleMeta>,
     /// Where and when the scan ran (one scan only).
     pub scanned: Option<Scanned>,
+    /// Roles with a federated trust and the jobs that assume them, from
+    /// every repository.
+    pub trust_map: TrustMap,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -167,6 +172,47 @@ impl Audit {
                 })
                 .collect(),
             scanned: None,
+            trust_map: report.trust_map.clone(),
+        }
+    }
+
+    /// Adds the audit of one more scan (a directory given to `report`) as
+    /// the repository `name`.
+    pub fn join(&mut self, other: Audit, name: &str) {
+        for (id, meta) in other.rules {
+            self.rules.entry(id).or_insert(meta);
+        }
+        self.trust_map.absorb(other.trust_map, name);
+        for mut repo in other.repos {
+            repo.name = name.to_owned();
+            self.add_repo(repo);
+        }
+        self.finish();
+    }
+
+    fn add_repo(&mut self, repo: Repo) {
+        match self.repos.iter_mut().find(|r| r.name == repo.name) {
+            Some(existing) => {
+                existing.findings.extend(repo.findings);
+                existing.notices.extend(repo.notices);
+                existing.suppressed += repo.suppressed;
+                existing.baselined += repo.baselined;
+                existing.files_scanned = match (existing.files_scanned, repo.files_scanned) {
+                    (Some(a), Some(b)) => Some(a + b),
+                    (a, b) => a.or(b),
+                };
+            }
+            None => self.repos.push(repo),
+        }
+    }
+
+    fn finish(&mut self) {
+        self.trust_map.sort();
+        self.repos.sort_by(|a, b| a.name.cmp(&b.name));
+        for repo in &mut self.repos {
+            repo.findings.sort_by(|a, b| {
+                (&a.path, a.line, a.column, &a.rule).cmp(&(&b.path, b.line, b.column, &b.rule))
+            });
         }
     }
 
@@ -185,9 +231,19 @@ impl Audit {
             let value: Value = serde_json::from_str(&text)
                 .map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
             let repos = if value.get("runs").is_some() {
-                sarif_repos(&value, name.as_deref(), path, &mut audit.rules)?
+                sarif_repos(
+                    &value,
+                    name.as_deref(),
+                    path,
+                    &mut audit.rules,
+                    &mut audit.trust_map,
+                )?
             } else if value.get("findings").is_some() && value.get("version").is_some() {
-                vec![json_repo(&value, name, path)?]
+                let repo = json_repo(&value, name, path)?;
+                audit
+                    .trust_map
+                    .absorb(trust_map_at(&value, "/trust_map"), &repo.name);
+                vec![repo]
             } else {
                 return Err(format!(
                     "{} is neither SARIF nor shiplint JSON",
@@ -195,28 +251,10 @@ impl Audit {
                 ));
             };
             for repo in repos {
-                match audit.repos.iter_mut().find(|r| r.name == repo.name) {
-                    Some(existing) => {
-                        existing.findings.extend(repo.findings);
-                        existing.notices.extend(repo.notices);
-                        existing.suppressed += repo.suppressed;
-                        existing.baselined += repo.baselined;
-                        existing.files_scanned = match (existing.files_scanned, repo.files_scanned)
-                        {
-                            (Some(a), Some(b)) => Some(a + b),
-                            (a, b) => a.or(b),
-                        };
-                    }
-                    None => audit.repos.push(repo),
-                }
+                audit.add_repo(repo);
             }
         }
-        audit.repos.sort_by(|a, b| a.name.cmp(&b.name));
-        for repo in &mut audit.repos {
-            repo.findings.sort_by(|a, b| {
-                (&a.path, a.line, a.column, &a.rule).cmp(&(&b.path, b.line, b.column, &b.rule))
-            });
-        }
+        audit.finish();
         Ok(audit)
     }
 
@@ -417,6 +455,7 @@ fn sarif_repos(
     name: Option<&str>,
     path: &Path,
     rules: &mut BTreeMap<String, RuleMeta>,
+    trust_map: &mut TrustMap,
 ) -> Result<Vec<Repo>, String> {
     let runs = log
         .get("runs")
@@ -551,6 +590,10 @@ fn sarif_repos(
                 Some(super::Notice { path, reason })
             })
             .collect();
+        trust_map.absorb(
+            trust_map_at(run, "/properties/shiplint~1trustMap"),
+            &repo_name,
+        );
         repos.push(Repo {
             name: repo_name,
             files_scanned: None,
@@ -561,6 +604,15 @@ fn sarif_repos(
         });
     }
     Ok(repos)
+}
+
+/// The trust map a results file carries at `pointer`; none when absent or
+/// not shaped as shiplint writes it.
+fn trust_map_at(value: &Value, pointer: &str) -> TrustMap {
+    value
+        .pointer(pointer)
+        .and_then(|v| TrustMap::deserialize(v).ok())
+        .unwrap_or_default()
 }
 
 fn json_repo(value: &Value, name: Option<String>, path: &Path) -> Result<Repo, String> {

@@ -13,6 +13,7 @@ mod json;
 mod markdown;
 pub mod merge;
 mod sarif;
+pub mod trustmap;
 
 /// Output formats of `shiplint check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -82,6 +83,8 @@ pub struct Report {
     pub notices: Vec<Notice>,
     pub summary: Summary,
     pub tool_version: &'static str,
+    /// Roles with a federated trust and the workflows that assume them.
+    pub trust_map: crate::model::trustmap::TrustMap,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -160,6 +163,21 @@ pub fn rebase(report: &mut Report, relative: &dyn Fn(&str) -> String) {
     }
     for notice in &mut report.notices {
         map(&mut notice.path);
+    }
+}
+
+/// Renders the trust map of an audit alone: Markdown, HTML or JSON (other
+/// formats render as Markdown).
+pub fn render_trust_map(audit: &merge::Audit, format: Format) -> String {
+    match format {
+        Format::Html => html::render_trust_map(audit),
+        Format::Json => {
+            let mut out = serde_json::to_string_pretty(&audit.trust_map)
+                .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
+            out.push('\n');
+            out
+        }
+        _ => markdown::render_trust_map(audit),
     }
 }
 

@@ -44,6 +44,15 @@ struct Run<'r> {
     invocations: [Invocation; 1],
     column_kind: &'static str,
     results: Vec<SarifResult<'r>>,
+    /// The trust map, for `shiplint report` to merge (only when not empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<RunProperties<'r>>,
+}
+
+#[derive(Serialize)]
+struct RunProperties<'r> {
+    #[serde(rename = "shiplint/trustMap")]
+    trust_map: &'r crate::model::trustmap::TrustMap,
 }
 
 #[derive(Serialize)]
@@ -252,6 +261,9 @@ pub fn render(report: &Report) -> String {
             }],
             column_kind: "unicodeCodePoints",
             results: report.findings.iter().map(|f| result(report, f)).collect(),
+            properties: (!report.trust_map.is_empty()).then_some(RunProperties {
+                trust_map: &report.trust_map,
+            }),
         }],
     };
     let mut out = serde_json::to_string_pretty(&log).unwrap_or_else(|e| {

@@ -143,6 +143,7 @@ fn sample() -> Report {
             baselined: 0,
         },
         tool_version: "0.1.0",
+        trust_map: Default::default(),
     }
 }
 
@@ -159,6 +160,7 @@ fn empty() -> Report {
             baselined: 0,
         },
         tool_version: "0.1.0",
+        trust_map: Default::default(),
     }
 }
 

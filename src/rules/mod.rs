@@ -23,6 +23,7 @@ mod pipeline;
 mod secrets;
 mod trust;
 mod workflow;
+pub(crate) mod workflow_trust;
 
 pub use engine::{DUPLICATE_KEY, PARSE_ERROR, UNUSED_SUPPRESSION};
 
@@ -94,6 +95,7 @@ registry! {
     "workflow-static-aws-credentials" => workflow::StaticAwsCredentials,
     "workflow-id-token-broad" => workflow::IdTokenBroad,
     "workflow-oidc-untrusted-trigger" => workflow::OidcUntrustedTrigger,
+    "workflow-role-trust-mismatch" => workflow_trust::RoleTrustMismatch,
     "plaintext-secret-variable" => codebuild_secrets::PlaintextSecretVariable,
     "secret-exported-variable" => codebuild_secrets::SecretExportedVariable,
     "secret-echoed" => codebuild_secrets::SecretEchoed,

@@ -176,10 +176,7 @@ fn owned_by_workflow_rule(file: &SourceFile) -> Vec<Span> {
     let Some(w) = workflow::of(file) else {
         return Vec::new();
     };
-    super::workflow::static_credentials(w)
-        .into_iter()
-        .flat_map(|group| group.into_iter().map(|b| b.value.span))
-        .collect()
+    super::workflow::credential_references(w)
 }
 
 fn credentials(cx: &Context<'_>, file: &SourceFile) -> (Vec<Found>, Vec<Span>) {

@@ -2,7 +2,7 @@
 //! token permissions granted too widely or on untrusted triggers.
 
 use super::{Context, Rule};
-use crate::finding::{Finding, Severity, mask};
+use crate::finding::{Finding, mask};
 use crate::model::workflow::{self, Binding, Job, Workflow};
 use crate::source::SourceFile;
 use crate::syntax::Span;
@@ -54,6 +54,19 @@ pub fn static_credentials(w: &Workflow) -> Vec<Vec<&Binding>> {
     groups
 }
 
+/// The spans of the credentials this family reports alone: references
+/// (`${{ secrets.* }}`, `${{ vars.* }}`). A literal value is also a leaked
+/// key, which `aws-access-key-id` / `aws-secret-access-key` report at their
+/// own (critical) severity, so the secret rules do not skip it.
+pub fn credential_references(w: &Workflow) -> Vec<Span> {
+    static_credentials(w)
+        .into_iter()
+        .flatten()
+        .filter(|b| b.value.is_expression())
+        .map(|b| b.value.span)
+        .collect()
+}
+
 /// The span of a scalar's value without its quotes.
 fn unquoted(file: &SourceFile, span: Span) -> Span {
     let raw = file.slice(span);
@@ -93,17 +106,16 @@ impl Rule for StaticAwsCredentials {
                     ID_STATIC,
                     file.at(first.value.span),
                     format!(
-                        "literal aws key \"{}\" {place} as {}: deactivate the key, then assume a role with OIDC (role-to-assume and id-token: write)",
+                        "literal AWS key \"{}\" {place} as {}: deactivate the key, then assume a role with OIDC (role-to-assume and id-token: write)",
                         mask(file.slice(span)),
                         first.name
                     ),
                 )
-                .severity(Severity::Critical)
             } else {
                 let how = if first.value.is_secret_reference() {
-                    "long-lived aws keys"
+                    "long-lived AWS keys"
                 } else {
-                    "static aws keys"
+                    "static AWS keys"
                 };
                 Finding::new(
                     ID_STATIC,
@@ -179,7 +191,7 @@ impl Rule for OidcUntrustedTrigger {
                 ID_UNTRUSTED,
                 file.at(grant.span),
                 format!(
-                    "{noun} {names} can mint oidc tokens (id-token: write) on {}, where untrusted code may run: move AWS access to a workflow on trusted events (push, workflow_dispatch)",
+                    "{noun} {names} can mint OIDC tokens (id-token: write) on {}, where untrusted code may run: move AWS access to a workflow on trusted events (push, workflow_dispatch)",
                     trigger.name
                 ),
             )
@@ -208,12 +220,18 @@ impl Rule for IdTokenBroad {
         {
             let write_all = matches!(perms, workflow::Permissions::WriteAll(_));
             let inheriting: Vec<&Job> = w.jobs.iter().filter(|j| j.permissions.is_none()).collect();
-            let needless = inheriting.iter().find(|j| !j.assumes_role_with_oidc());
-            if let Some(job) = needless
-                && (write_all || inheriting.len() >= 2)
-            {
+            // A job that calls a reusable workflow passes the grant on, and
+            // may need it there: never the one to name.
+            let needless = inheriting.iter().find(|j| !j.may_use_id_token());
+            if let Some(job) = needless {
+                let any_user = inheriting.iter().any(|j| j.may_use_id_token());
                 let message = if write_all {
                     "workflow-level permissions: write-all gives every job id-token: write (and every other scope): grant id-token: write only in the job that assumes the role".to_owned()
+                } else if !any_user {
+                    format!(
+                        "id-token: write at workflow level, and no job uses an OIDC token (\"{}\" included): remove it, or grant it only in a job that assumes a role",
+                        job.id
+                    )
                 } else {
                     format!(
                         "id-token: write at workflow level reaches every job, \"{}\" included: grant it only in the job that assumes the role",
