@@ -73,6 +73,8 @@ registry! {
     "trust-external-account-no-external-id" => trust::ExternalAccountNoExternalId,
     "iam-passrole-wildcard" => iam::PassRoleWildcard,
     "iam-wildcard-action" => iam::WildcardAction,
+    "iam-admin-access" => iam::AdminAccess,
+    "iam-assume-any-role" => iam::AssumeAnyRole,
     "aws-access-key-id" => secrets::AccessKeyId,
     "aws-secret-access-key" => secrets::SecretAccessKey,
     "iam-user-access-key" => secrets::IamUserAccessKey,
