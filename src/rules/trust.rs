@@ -19,12 +19,39 @@ const NARROWING_KEYS: &[&str] = &[
     "sts:externalid",
 ];
 
+/// A plain condition on one of `keys` that narrows something: not
+/// absence-tolerant, and not made of wildcards only (`aws:PrincipalArn "*"`,
+/// `arn:aws:iam::*:*` narrow nothing). `aws:MultiFactorAuthPresent` counts
+/// only as `Bool ... "true"`: `"false"` requires the absence of MFA.
 fn has_plain_condition(statement: &Statement, keys: &[&str]) -> bool {
     statement.conditions.iter().any(|c| {
-        keys.contains(&c.key_lower().as_str())
-            && !c.operator.tolerates_absence()
-            && !c.values.is_empty()
+        let key = c.key_lower();
+        if !keys.contains(&key.as_str()) || c.operator.tolerates_absence() || c.values.is_empty() {
+            return false;
+        }
+        if key == "aws:multifactorauthpresent" {
+            return c.operator.base == "bool"
+                && c.values.iter().all(|v| v.text.eq_ignore_ascii_case("true"));
+        }
+        let like = c.operator.is_like();
+        c.values.iter().all(|v| !(like && only_wildcards(&v.text)))
     })
+}
+
+/// `*`, `???`, or an ARN whose account and resource are wildcards.
+fn only_wildcards(value: &str) -> bool {
+    let open = |part: &str| part.chars().all(|c| c == '*' || c == '?');
+    if open(value) {
+        return true;
+    }
+    // arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && open(parts[4])
+        && parts[5]
+            .split_once('/')
+            .map_or(open(parts[5]), |(_, name)| open(name))
 }
 
 fn trust_statements(
@@ -73,12 +100,18 @@ pub const NOT_PRINCIPAL: &str = "trust-not-principal";
 impl Rule for NotPrincipal {
     fn check_file(&self, _cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
         for (_, statement) in trust_statements(file) {
-            if let Some(span) = statement.not_principal_span {
+            // An empty `NotPrincipal: {}` names nobody to except.
+            if let Some(span) = statement.not_principal_span
+                && statement
+                    .not_principals
+                    .as_ref()
+                    .is_some_and(|p| !p.is_empty())
+            {
                 out.push(
                     Finding::new(
                         NOT_PRINCIPAL,
                         file.at(span),
-                        "Allow with NotPrincipal trusts every principal except those listed"
+                        "Allow with NotPrincipal trusts every principal except those listed: list the principals that may assume the role under Principal instead"
                             .to_owned(),
                     )
                     .help("list the principals that may assume the role under Principal instead"),
@@ -146,6 +179,15 @@ impl Rule for ExternalAccountNoExternalId {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn wildcard_only_values() {
+        assert!(super::only_wildcards("*"));
+        assert!(super::only_wildcards("arn:aws:iam::*:*"));
+        assert!(super::only_wildcards("arn:aws:iam::*:role/*"));
+        assert!(!super::only_wildcards("arn:aws:iam::210987654321:role/*"));
+        assert!(!super::only_wildcards("o-a1b2c3d4e5"));
+    }
+
     #[test]
     fn accounts_of_principals() {
         assert_eq!(super::account_of("210987654321"), Some("210987654321"));
