@@ -440,11 +440,10 @@ pub fn subject_pins(issuer: IssuerKind, pattern: &str, wildcards: bool) -> Pins 
         )),
         IssuerKind::CircleCi => {
             // The issuer is the organisation: every subject is of its owner.
-            if exact {
-                Pins::PINNED
-            } else if literal
-                .find("/project/")
-                .is_some_and(|i| literal[i + "/project/".len()..].contains('/'))
+            if exact
+                || literal
+                    .find("/project/")
+                    .is_some_and(|i| literal[i + "/project/".len()..].contains('/'))
             {
                 Pins::PINNED
             } else {
