@@ -317,13 +317,22 @@ impl Cx<'_> {
                     }
                 }
                 ("data", "aws_iam_policy_document") => {
-                    let owner = Some(Owner {
-                        description: format!("roles using data.{address}"),
+                    // Name the resource that uses the document, as the file
+                    // does, when exactly one does.
+                    let users = document_users(root, &name.text);
+                    let mut policy = policy_document_data(block, body, None);
+                    let description = match users.as_slice() {
+                        [only] => only.clone(),
+                        _ if policy.role == PolicyRole::Trust => {
+                            format!("roles using data.{address}")
+                        }
+                        _ => format!("principals using data.{address}"),
+                    };
+                    policy.owner = Some(Owner {
+                        description,
                         span: name.span,
                     });
-                    model
-                        .policies
-                        .push(policy_document_data(block, body, owner));
+                    model.policies.push(policy);
                 }
                 _ => {}
             }
@@ -345,6 +354,44 @@ impl Cx<'_> {
             _ => {}
         }
     }
+}
+
+/// Resources of the module whose policy attribute is the JSON of
+/// `data.aws_iam_policy_document.NAME`: their addresses, in source order.
+fn document_users(root: &Node, name: &str) -> Vec<String> {
+    let needle = format!("data.aws_iam_policy_document.{name}.json");
+    let mut out = Vec::new();
+    for entry in root.entries().unwrap_or(&[]) {
+        let NodeKind::Block(block) = &entry.value.kind else {
+            continue;
+        };
+        let [ty, label] = &block.labels[..] else {
+            continue;
+        };
+        if entry.key.text != "resource" {
+            continue;
+        }
+        // `inline_policy { policy = ... }` blocks of a role, too.
+        let nested = block
+            .body
+            .iter()
+            .filter(|e| e.key.text == "inline_policy")
+            .filter_map(|e| e.value.get("policy"));
+        let uses = ["assume_role_policy", "policy", "inline_policy"]
+            .into_iter()
+            .filter_map(|k| entry.value.get(k))
+            .chain(nested)
+            .filter_map(value)
+            .any(|v| {
+                v.text
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || "._-".contains(c)))
+                    .any(|part| part == needle)
+            });
+        if uses {
+            out.push(format!("{}.{}", ty.text, label.text));
+        }
+    }
+    out
 }
 
 /// `data "aws_iam_policy" "NAME"` lookups of managed policies by name or

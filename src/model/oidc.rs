@@ -454,9 +454,11 @@ pub fn subject_pins(issuer: IssuerKind, pattern: &str, wildcards: bool) -> Pins 
             // `{REPO_UUID}:{STEP_UUID}` or `{REPO_UUID}:{ENV_UUID}:{STEP_UUID}`;
             // the issuer is the workspace. The step id changes every run, so
             // `{REPO}:{ENV}:*` pins a deployment environment.
-            if exact || literal.matches("}:").count() >= 2 {
+            // A closed `{...}` group is a whole UUID: `{REPO}*` is `{REPO}:*`.
+            let groups = literal.matches('}').count();
+            if exact || groups >= 2 {
                 Pins::PINNED
-            } else if literal.contains("}:") {
+            } else if groups == 1 {
                 Pins::REPO
             } else {
                 Pins::OWNER
@@ -950,6 +952,17 @@ mod tests {
         assert_eq!(
             grade(IssuerKind::Bitbucket, "{8f1e-repo}:{41c2-env}:*", true),
             Grade::Pinned
+        );
+        // A closed UUID group pins the repository even without the colon.
+        assert_eq!(
+            grade(IssuerKind::Bitbucket, "{8f1e-repo}*", true),
+            Grade::AnyRef {
+                admits_pull_request: true
+            }
+        );
+        assert_eq!(
+            grade(IssuerKind::Bitbucket, "{8f1e-*", true),
+            Grade::AnyRepo
         );
         for kind in [IssuerKind::Other, IssuerKind::Cognito, IssuerKind::Eks] {
             assert_eq!(grade(kind, "*", true), Grade::AnyOwner);

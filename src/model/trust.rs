@@ -196,7 +196,7 @@ impl<'a> Federated<'a> {
         let conditions = self.on_claim(claim);
         let (tolerant, plain): (Vec<_>, Vec<_>) = conditions
             .into_iter()
-            .partition(|c| c.operator.tolerates_absence());
+            .partition(|c| tolerant_on(claim, &c.operator));
         if plain.is_empty() {
             return match tolerant.first() {
                 Some(condition) => ClaimState::AbsentTolerant {
@@ -371,6 +371,27 @@ impl<'a> Federated<'a> {
             claim: term.claim.clone(),
         })
     }
+}
+
+/// Whether `op` on `claim` can be true for a token that does not carry the
+/// claim, or admits every value it does not list.
+///
+/// `aud` is always in the request: STS accepts a web identity token only
+/// when its audience is one of the provider's client ids, before any
+/// condition is evaluated. `ForAllValues:` with a positive operator then
+/// requires every audience of the token to be listed, as strict as the plain
+/// operator; terraform-aws-modules/iam writes its GitHub and Bitbucket
+/// trusts that way.
+fn tolerant_on(claim: &str, op: &super::policy::Operator) -> bool {
+    if claim == "aud"
+        && op.set == Some(super::policy::SetQualifier::ForAllValues)
+        && !op.negated
+        && !op.if_exists
+        && op.base != "null"
+    {
+        return false;
+    }
+    op.tolerates_absence()
 }
 
 /// One condition of a statement on a claim, each value with what it pins.

@@ -33,13 +33,25 @@ fn all_resources(statement: &Statement) -> bool {
     statement.not_resources.is_none() && statement.resources.iter().any(|r| r.text == "*")
 }
 
-/// A Deny of the same policy, unconditional and on every resource, whose
-/// actions cover the whole of `action` (a pattern as written in the Allow).
-fn denied(policy: &Policy, action: &str) -> bool {
+/// A Deny of the same policy, unconditional, whose actions cover the whole of
+/// `action` (a pattern as written in the Allow) and whose resources cover
+/// every resource of the Allow `statement`.
+fn denied(policy: &Policy, statement: &Statement, action: &str) -> bool {
+    let covers_resources = |d: &Statement| {
+        all_resources(d)
+            || (d.not_resources.is_none()
+                && statement.not_resources.is_none()
+                && !statement.resources.is_empty()
+                && statement.resources.iter().all(|r| {
+                    d.resources
+                        .iter()
+                        .any(|p| wildcard_match_ignore_case(&p.text, &r.text))
+                }))
+    };
     policy.statements.iter().any(|d| {
         !d.is_allow()
             && d.conditions.is_empty()
-            && all_resources(d)
+            && covers_resources(d)
             && match &d.not_actions {
                 None => d
                     .actions
@@ -52,7 +64,7 @@ fn denied(policy: &Policy, action: &str) -> bool {
 
 /// How an Allow action value grants administrator access, when it does.
 fn admin_action(policy: &Policy, statement: &Statement, action: &Val) -> Option<&'static str> {
-    if !all_resources(statement) || denied(policy, &action.text) {
+    if !all_resources(statement) || denied(policy, statement, &action.text) {
         return None;
     }
     let text = action.text.as_str();
@@ -95,7 +107,7 @@ fn passrole_grants<'s>(policy: &Policy, statement: &'s Statement) -> Vec<&'s Val
             a.text != "*"
                 && wildcard_match_ignore_case(&a.text, "iam:passrole")
                 && admin_action(policy, statement, a).is_none()
-                && !denied(policy, &a.text)
+                && !denied(policy, statement, &a.text)
         })
         .collect()
 }
@@ -129,7 +141,7 @@ fn assume_any_role<'s>(policy: &Policy, statement: &'s Statement) -> Vec<&'s Val
         .filter(|a| {
             wildcard_match_ignore_case(&a.text, "sts:assumerole")
                 && admin_action(policy, statement, a).is_none()
-                && !denied(policy, &a.text)
+                && !denied(policy, statement, &a.text)
         })
         .collect()
 }
@@ -158,7 +170,7 @@ impl Rule for AdminAccess {
             }
             if let Some(not) = &statement.not_actions
                 && all_resources(statement)
-                && !denied(policy, "*")
+                && !denied(policy, statement, "*")
                 && let Some(first) = not.first()
             {
                 out.push(
@@ -210,7 +222,7 @@ impl Rule for PassRoleWildcard {
                     Finding::new(
                         PASSROLE_WILDCARD,
                         file.at(action.span),
-                        format!("\"{}\" on every role with no iam:PassedToService condition lets this principal hand any role, admin ones included, to a service it controls", action.text),
+                        format!("\"{}\" on every role with no iam:PassedToService condition lets {} hand any role, admin ones included, to a service it controls", action.text, owner(policy)),
                     )
                     .help("list the role ARNs it may pass and add \"StringEquals\": {\"iam:PassedToService\": \"ecs-tasks.amazonaws.com\"}"),
                 );
@@ -263,7 +275,7 @@ impl Rule for WildcardAction {
                         .is_some_and(|s| !s.is_empty() && !s.contains(['*', '?']));
                 if !whole_service
                     || admin_action(policy, statement, action).is_some()
-                    || denied(policy, text)
+                    || denied(policy, statement, text)
                     || owned.iter().any(|o| std::ptr::eq(*o, action))
                 {
                     continue;

@@ -197,7 +197,13 @@ fn claim_message(grade: Grade, issuer: &Issuer, claim: &str, value: &str, role: 
             noun = issuer.repository_noun()
         ),
         Grade::AnyRef { .. } => format!(
-            "condition \"{claim}\" = \"{value}\" pins the repository but no branch or environment: every ref, environment and pull request of it can assume {role}"
+            "condition \"{claim}\" = \"{value}\" pins the {} but no branch or environment: every ref, environment and {} of it can assume {role}",
+            issuer.repository_noun(),
+            if issuer.kind == IssuerKind::GitLab {
+                "merge request"
+            } else {
+                "pull request"
+            }
         ),
         Grade::PullRequest => format!(
             "condition \"{claim}\" = \"{value}\" admits pull requests: unreviewed code can assume {role}"
@@ -282,6 +288,14 @@ fn admitted_refs(kind: IssuerKind, pattern: &str, pull_requests: bool) -> (Strin
 
 /// `acme` from `repo:acme/*`, for messages.
 fn owner_of(pattern: &str) -> String {
+    // CircleCI (`org/<ID>/project/...`) and Bitbucket (`{REPO_UUID}...`)
+    // subjects carry no readable owner: the issuer is the organisation.
+    if pattern.starts_with("org/") {
+        return "the organisation".into();
+    }
+    if pattern.starts_with('{') {
+        return "the workspace".into();
+    }
     let rest = pattern
         .split_once("repository_owner_id:")
         .or_else(|| pattern.split_once("repository_owner:"))

@@ -44,6 +44,20 @@ fn only_wildcards(value: &str) -> bool {
     if open(value) {
         return true;
     }
+    // Organisation ids and paths: `o-*`, `o-*/*` name every organisation.
+    let id_open = |seg: &str| {
+        ["o-", "r-", "ou-"]
+            .iter()
+            .find_map(|p| seg.strip_prefix(p))
+            .is_some_and(open)
+    };
+    if value.starts_with("o-")
+        && value
+            .split('/')
+            .all(|s| s.is_empty() || open(s) || id_open(s))
+    {
+        return true;
+    }
     // arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE
     let parts: Vec<&str> = value.splitn(6, ':').collect();
     parts.len() == 6
@@ -65,12 +79,20 @@ fn trust_statements(
         .filter(|(_, s)| s.is_allow())
 }
 
+/// "role DeployRole" / "aws_iam_role.deploy" / "this role", for messages.
+fn who(policy: &crate::model::policy::Policy) -> String {
+    policy
+        .owner
+        .as_ref()
+        .map_or_else(|| "this role".to_owned(), |o| o.description.clone())
+}
+
 pub struct PrincipalPublic;
 pub const PRINCIPAL_PUBLIC: &str = "trust-principal-public";
 
 impl Rule for PrincipalPublic {
     fn check_file(&self, _cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
-        for (_, statement) in trust_statements(file) {
+        for (policy, statement) in trust_statements(file) {
             if has_plain_condition(statement, NARROWING_KEYS) {
                 continue;
             }
@@ -84,7 +106,7 @@ impl Rule for PrincipalPublic {
                         Finding::new(
                             PRINCIPAL_PUBLIC,
                             file.at(principal.value.span),
-                            format!("principal \"{text}\" lets any AWS account in the world assume this role"),
+                            format!("principal \"{text}\" lets any AWS account in the world assume {}", who(policy)),
                         )
                         .help("name the accounts or roles that may assume it, or add an aws:PrincipalOrgID / sts:ExternalId condition"),
                     );
@@ -99,7 +121,7 @@ pub const NOT_PRINCIPAL: &str = "trust-not-principal";
 
 impl Rule for NotPrincipal {
     fn check_file(&self, _cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
-        for (_, statement) in trust_statements(file) {
+        for (policy, statement) in trust_statements(file) {
             // An empty `NotPrincipal: {}` names nobody to except.
             if let Some(span) = statement.not_principal_span
                 && statement
@@ -111,8 +133,10 @@ impl Rule for NotPrincipal {
                     Finding::new(
                         NOT_PRINCIPAL,
                         file.at(span),
-                        "Allow with NotPrincipal trusts every principal except those listed: list the principals that may assume the role under Principal instead"
-                            .to_owned(),
+                        format!(
+                            "Allow with NotPrincipal lets every principal except those listed assume {}: list the principals that may assume it under Principal instead",
+                            who(policy)
+                        ),
                     )
                     .help("list the principals that may assume the role under Principal instead"),
                 );
@@ -140,7 +164,7 @@ impl Rule for ExternalAccountNoExternalId {
         if own.is_empty() {
             return;
         }
-        for (_, statement) in trust_statements(file) {
+        for (policy, statement) in trust_statements(file) {
             if !statement.allows_action("sts:AssumeRole")
                 || has_plain_condition(
                     statement,
@@ -168,7 +192,7 @@ impl Rule for ExternalAccountNoExternalId {
                     Finding::new(
                         EXTERNAL_ACCOUNT,
                         file.at(principal.value.span),
-                        format!("account {account} is not one of yours and may assume this role without an sts:ExternalId, MFA or organization condition"),
+                        format!("account {account} is not one of yours and may assume {} without an sts:ExternalId, MFA or organization condition", who(policy)),
                     )
                     .help("add \"StringEquals\": {\"sts:ExternalId\": \"<agreed id>\"} (or list the account under accounts.own if it is yours)"),
                 );
@@ -186,6 +210,10 @@ mod tests {
         assert!(super::only_wildcards("arn:aws:iam::*:role/*"));
         assert!(!super::only_wildcards("arn:aws:iam::210987654321:role/*"));
         assert!(!super::only_wildcards("o-a1b2c3d4e5"));
+        assert!(super::only_wildcards("o-*"));
+        assert!(super::only_wildcards("o-*/*"));
+        assert!(!super::only_wildcards("o-a1b2c3d4e5/*"));
+        assert!(!super::only_wildcards("o-*/r-ab12/*"));
     }
 
     #[test]
