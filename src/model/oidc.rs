@@ -498,6 +498,7 @@ fn github(pattern: &str, literal: &str, exact: bool) -> Pins {
     let complete = |i: usize| i < last || exact;
     let mut pins = Pins::default();
     let mut context_seen = false;
+    let mut free_text = false;
     // The literal up to the end of the last claim that names the repository:
     // where a default template's context (`pull_request`) would follow.
     let mut repo_end: Option<usize> = None;
@@ -553,13 +554,24 @@ fn github(pattern: &str, literal: &str, exact: bool) -> Pins {
                     pins.workflow = pins.workflow.max(workflow_ref(v, !value_complete).grade());
                 }
             }
+            // A workflow's name is free text chosen by whoever writes the
+            // workflow, colons included: an attacker can name theirs
+            // `x:repo:acme/app:ref:refs/heads/main`, so nothing after it
+            // pins anything.
+            "workflow" => {
+                free_text = true;
+                break;
+            }
             _ => {}
         }
         i += 2;
     }
     // A literal tail after the last wildcard may still pin the context:
     // `repo:acme/*:ref:refs/heads/main`.
-    if !exact && let Some(tail) = pattern.rsplit(['*', '?']).next() {
+    if !exact
+        && !free_text
+        && let Some(tail) = pattern.rsplit(['*', '?']).next()
+    {
         let tail = split_claims(tail);
         if tail
             .windows(2)
@@ -857,6 +869,15 @@ mod tests {
         // No owner in the subject: any owner can mint it.
         assert_eq!(exact("workflow:deploy"), Grade::AnyOwner);
         assert_eq!(exact("environment:production"), Grade::AnyOwner);
+        // A workflow name is free text: what follows it can be forged.
+        assert_eq!(
+            exact("workflow:github-actions:repo:acme/app:ref:refs/heads/main"),
+            Grade::AnyOwner
+        );
+        assert_eq!(
+            exact("repo:acme/app:workflow:deploy:ref:refs/heads/main"),
+            Grade::Pinned
+        );
         assert_eq!(
             exact("repository_owner_id:5512398:environment:prod"),
             Grade::AnyRepo

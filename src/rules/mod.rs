@@ -68,6 +68,7 @@ registry! {
     "oidc-audience-missing" => oidc::AudienceMissing,
     "oidc-issuer-key-mismatch" => oidc::IssuerKeyMismatch,
     "oidc-wildcard-in-string-equals" => oidc::WildcardInStringEquals,
+    "oidc-subject-mutable-path" => oidc::SubjectMutablePath,
     "trust-principal-public" => trust::PrincipalPublic,
     "trust-not-principal" => trust::NotPrincipal,
     "trust-external-account-no-external-id" => trust::ExternalAccountNoExternalId,

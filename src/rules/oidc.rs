@@ -485,3 +485,59 @@ impl Rule for WildcardInStringEquals {
         }
     }
 }
+
+pub struct SubjectMutablePath;
+pub const SUBJECT_MUTABLE_PATH: &str = "oidc-subject-mutable-path";
+
+impl Rule for SubjectMutablePath {
+    fn check_workspace(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        for f in federated(cx.files) {
+            let Some(issuer) = f.effective_issuer() else {
+                continue;
+            };
+            if issuer.kind != IssuerKind::GitLab || !f.mismatched_keys().is_empty() {
+                continue;
+            }
+            // Only a role the subject rules find pinned: a broader one is
+            // theirs to report.
+            if f.subject_grade().map(|v| v.grade) != Some(Grade::Pinned) {
+                continue;
+            }
+            // A stable id pinned beside the path (a claim condition or a
+            // `project_id:`-led subject) closes the gap.
+            let ids_pinned = f
+                .claim_conditions()
+                .iter()
+                .any(|(claim, _)| claim == "project_id" || claim == "namespace_id");
+            if ids_pinned {
+                continue;
+            }
+            let subs: Vec<_> = f
+                .on_claim("sub")
+                .into_iter()
+                .filter(|c| !c.operator.tolerates_absence())
+                .collect();
+            if subs.iter().any(|c| {
+                c.values
+                    .iter()
+                    .all(|v| !v.text.starts_with("project_path:"))
+            }) {
+                continue;
+            }
+            let key = f.claim_key("project_id").unwrap_or_default();
+            for value in subs.iter().flat_map(|c| c.values.iter()) {
+                let message = format!(
+                    "sub condition \"{}\" pins the project of {} by its path only: a project that later takes over the path (after a rename, transfer or deletion) gets the same subject",
+                    value.text,
+                    who(&f)
+                );
+                out.push(with_context(
+                    Finding::new(SUBJECT_MUTABLE_PATH, f.file.at(value.span), message).help(
+                        format!("also pin the project's id: \"StringEquals\": {{\"{key}\": \"<project id>\"}}"),
+                    ),
+                    &f,
+                ));
+            }
+        }
+    }
+}

@@ -127,16 +127,24 @@ pub fn find(text: &str) -> Vec<Found> {
 }
 
 /// The 16 characters after a key id's prefix, when they are a placeholder
-/// rather than a key: one character repeated (`XXXXXXXXXXXXXXXX`), two
-/// characters only, or a run of eight that counts up or down
-/// (`ABCDEFGHIJKLMNOP`, `234567ABCDEFGHIJ`).
+/// rather than a key: four characters or fewer (`XXXXXXXXXXXXXXXX`,
+/// `2222333344445555`), one character six times in a row, or a run of eight
+/// that counts up or down (`ABCDEFGHIJKLMNOP`, `234567ABCDEFGHIJ`). Sixteen
+/// random characters of a 32-letter alphabet almost never do any of these.
 fn is_placeholder(rest: &str) -> bool {
     let bytes = rest.as_bytes();
     let mut distinct: Vec<u8> = bytes.to_vec();
     distinct.sort_unstable();
     distinct.dedup();
-    if distinct.len() <= 2 {
+    if distinct.len() <= 4 {
         return true;
+    }
+    let mut run = 1;
+    for w in bytes.windows(2) {
+        run = if w[0] == w[1] { run + 1 } else { 1 };
+        if run >= 6 {
+            return true;
+        }
     }
     // Position in the base32 alphabet `A-Z2-7`, and in ASCII.
     let b32 = |b: u8| match b {
@@ -576,6 +584,21 @@ mod tests {
         let text = "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
         assert!(find(text).is_empty());
         assert!(find("AKIAI44QH8DHBEXAMPLE").is_empty());
+    }
+
+    #[test]
+    fn placeholder_key_ids() {
+        for rest in [
+            "XXXXXXXXXXXXXXXX",
+            "2222333344445555",
+            "Z7QH4KAAAAAAAAAA",
+            "ABCDEFGHIJKLMNOP",
+        ] {
+            assert!(super::is_placeholder(rest), "{rest}");
+        }
+        for rest in ["Z7QH4KXPLM2NW3RT", "Q3ZT7VXK2MPLR5WN", "AABBQ3ZT7VXK2MPL"] {
+            assert!(!super::is_placeholder(rest), "{rest}");
+        }
     }
 
     #[test]
