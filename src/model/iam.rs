@@ -290,8 +290,15 @@ impl Cx<'_> {
                 ) => {
                     if let Some(arn) = block.get("policy_arn").and_then(value) {
                         // Name what the policy is attached to, as the file does.
+                        // `role`/`user`/`group`, or one entry of the lists
+                        // `aws_iam_policy_attachment` takes.
                         let target = ["role", "user", "group"].into_iter().find_map(|k| {
-                            let v = block.get(k).and_then(value)?;
+                            let v = block.get(k).and_then(value).or_else(|| {
+                                match block.get(&format!("{k}s")).map(values).as_deref() {
+                                    Some([only]) => Some(only.clone()),
+                                    _ => None,
+                                }
+                            })?;
                             Some(reference_owner(&v.text, k))
                         });
                         attach(model, arn, target.unwrap_or(address));
