@@ -51,11 +51,9 @@ impl Issuer {
     /// role that trusts one must pin the tenant.
     pub fn is_shared(&self) -> bool {
         match self.kind {
-            IssuerKind::GitHub => {
-                // GHE.com tenants and GHES hosts are private to one company.
-                self.key_prefix
-                    .starts_with("token.actions.githubusercontent.com")
-            }
+            // GHEC's unique issuer (`.../<enterprise>`), GHE.com tenants and
+            // GHES hosts are private to one enterprise.
+            IssuerKind::GitHub => self.key_prefix == "token.actions.githubusercontent.com",
             IssuerKind::GitLab => self.key_prefix == "gitlab.com",
             IssuerKind::TerraformCloud => self.key_prefix == "app.terraform.io",
             IssuerKind::Buildkite | IssuerKind::Google | IssuerKind::Cognito => true,
@@ -118,6 +116,9 @@ impl Issuer {
     pub fn everyone(&self) -> &'static str {
         if !self.is_shared() {
             return match self.kind {
+                IssuerKind::GitHub if self.key_prefix.starts_with("token.actions.") => {
+                    "any repository of this GitHub enterprise"
+                }
                 IssuerKind::GitHub => "any repository of this GitHub Enterprise server",
                 IssuerKind::GitLab => "any project of this GitLab instance",
                 IssuerKind::TerraformCloud => "any workspace of this Terraform Enterprise",
@@ -1069,6 +1070,10 @@ mod tests {
         let ghes = Issuer::parse("https://github.example.com/_services/token").expect("issuer");
         assert_eq!(ghes.kind, IssuerKind::GitHub);
         assert!(!ghes.is_shared());
+        let ghec =
+            Issuer::parse("https://token.actions.githubusercontent.com/acme-ent").expect("issuer");
+        assert_eq!(ghec.kind, IssuerKind::GitHub);
+        assert!(!ghec.is_shared());
         assert!(Issuer::parse("arn:aws:iam::${AWS::AccountId}:oidc-provider/${Issuer}").is_none());
         assert_eq!(
             Issuer::parse("arn:aws:iam::${AWS::AccountId}:oidc-provider/gitlab.com")

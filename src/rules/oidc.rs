@@ -36,7 +36,19 @@ impl Rule for SubjectMissing {
             let Some(issuer) = f.effective_issuer() else {
                 continue;
             };
-            if !issuer.is_shared() || !f.mismatched_keys().is_empty() {
+            // Shared issuers, and self-hosted ones of a known family (GHES,
+            // GHEC's enterprise issuer, GitLab self-managed, Terraform
+            // Enterprise): every repository of the instance is a tenant.
+            // Per-organisation issuers (CircleCI, Bitbucket) are graded by
+            // the subject rules.
+            let family = matches!(
+                issuer.kind,
+                IssuerKind::GitHub
+                    | IssuerKind::GitLab
+                    | IssuerKind::TerraformCloud
+                    | IssuerKind::Buildkite
+            );
+            if !(issuer.is_shared() || family) || !f.mismatched_keys().is_empty() {
                 continue;
             }
             // Cognito's tenant is the identity pool, pinned by `aud`.
@@ -136,9 +148,15 @@ impl Rule for SubjectGrade {
                 _ => "pin the subject to your own project and a protected ref",
             };
             if verdict.values.is_empty() {
+                let owner = if issuer.kind == IssuerKind::Bitbucket {
+                    "workspace"
+                } else {
+                    "organisation"
+                };
                 let message = format!(
-                    "{role} trusts {} with no subject or project condition: every project of the organisation can assume it",
-                    issuer.name()
+                    "{role} trusts {} with no subject or project condition: every {} of the {owner} can assume it",
+                    issuer.name(),
+                    issuer.repository_noun()
                 );
                 out.push(with_context(
                     Finding::new(self.rule, f.principal_location(), message).help(help),
