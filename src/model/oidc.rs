@@ -704,6 +704,13 @@ pub fn claim_pins(issuer: IssuerKind, claim: &str, value: &str, wildcards: bool)
                 }
             }
         }
+        // Branches or tags only: pull request tokens carry `refs/pull/N/merge`.
+        (IssuerKind::GitHub, "ref")
+            if !exact
+                && (literal.starts_with("refs/heads/") || literal.starts_with("refs/tags/")) =>
+        {
+            Pins::refs(Refs::Any)
+        }
         (IssuerKind::GitHub | IssuerKind::GitLab, "environment" | "ref")
         | (IssuerKind::TerraformCloud, "terraform_run_phase")
         | (IssuerKind::Buildkite, "build_branch") => {
@@ -952,6 +959,15 @@ mod tests {
         assert_eq!(
             c(CircleCi, "oidc.circleci.com/project-id", "abc").grade(),
             Grade::Pinned
+        );
+        // A branch wildcard admits no pull request.
+        assert_eq!(
+            c(GitHub, "repository", "acme/app")
+                .and(claim_pins(GitHub, "ref", "refs/heads/*", true))
+                .grade(),
+            Grade::AnyRef {
+                admits_pull_request: false
+            }
         );
         // The sub `repo:acme/*:ref:refs/heads/main` and a pinned repository.
         assert_eq!(

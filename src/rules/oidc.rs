@@ -214,7 +214,9 @@ fn claim_message(grade: Grade, issuer: &Issuer, claim: &str, value: &str, role: 
             "condition \"{claim}\" = \"{value}\" pins the owner but no {noun}: every {noun} of the owner can assume {role}",
             noun = issuer.repository_noun()
         ),
-        Grade::AnyRef { .. } => format!(
+        Grade::AnyRef {
+            admits_pull_request: true,
+        } => format!(
             "condition \"{claim}\" = \"{value}\" pins the {} but no branch or environment: every ref, environment and {} of it can assume {role}",
             issuer.repository_noun(),
             if issuer.kind == IssuerKind::GitLab {
@@ -222,6 +224,12 @@ fn claim_message(grade: Grade, issuer: &Issuer, claim: &str, value: &str, role: 
             } else {
                 "pull request"
             }
+        ),
+        Grade::AnyRef {
+            admits_pull_request: false,
+        } => format!(
+            "condition \"{claim}\" = \"{value}\" pins the {} but not one protected branch or environment: anyone who can push a matching ref can assume {role}",
+            issuer.repository_noun()
         ),
         Grade::PullRequest => format!(
             "condition \"{claim}\" = \"{value}\" admits pull requests: unreviewed code can assume {role}"
