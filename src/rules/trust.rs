@@ -171,6 +171,7 @@ impl Rule for ExternalAccountNoExternalId {
                     &[
                         "sts:externalid",
                         "aws:multifactorauthpresent",
+                        "aws:multifactorauthage",
                         "aws:principalorgid",
                         "aws:principalorgpaths",
                     ],
