@@ -375,12 +375,13 @@ impl<'a> Selection<'a> {
             .filter(|r| {
                 rules::info(r.id).is_some_and(|info| {
                     let any = |list: &[String]| list.iter().any(|s| rules::selects(s, info));
+                    let on = |list: &[String]| list.iter().any(|s| rules::turns_on(s, info));
                     !any(&self.options.ignore)
                         && (self.selected(info)
                             || config
                                 .overrides
                                 .iter()
-                                .any(|o| o.select.as_deref().is_some_and(any)))
+                                .any(|o| o.select.as_deref().is_some_and(on)))
                 })
             })
             .collect()
@@ -396,7 +397,7 @@ impl<'a> Selection<'a> {
             &self.options.select
         };
         let any = |list: &[String]| list.iter().any(|s| rules::selects(s, rule));
-        any(select) && !any(&config.ignore)
+        select.iter().any(|s| rules::turns_on(s, rule)) && !any(&config.ignore)
     }
 
     /// Whether rule `id` reports in `file`, for rules that defer to others.
@@ -410,7 +411,7 @@ impl<'a> Selection<'a> {
         let mut on = self.selected(rule);
         for o in self.options.config.overrides_for(rel) {
             if let Some(select) = &o.select {
-                on = any(select);
+                on = select.iter().any(|s| rules::turns_on(s, rule));
             }
             if any(&o.ignore) {
                 on = false;

@@ -170,7 +170,7 @@ fn export_script_makes_read_only_calls_and_its_output_is_audited() {
         "482913564177/eu-west-1/codepipeline-web.json:12:99: high[pipeline-oauth-source]",
         "482913564177/eu-west-1/deploy-web-web-prod.json:8:50: medium[deployment-group-no-auto-rollback]",
         "482913564177/eu-west-1/ecs-task-definition-web.json:7:26: low[image-tag-mutable]",
-        "482913564177/eu-west-1/cloudformation-web-stack.json:2:642: high[oidc-subject-any-ref]",
+        "482913564177/eu-west-1/cloudformation-web-stack.json:2:642: medium[oidc-subject-any-ref]",
     ] {
         assert!(text.contains(expected), "{expected} not in:\n{text}");
     }

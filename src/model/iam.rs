@@ -156,13 +156,20 @@ impl Cx<'_> {
                 })
             };
             match ty {
-                "AWS::IAM::Role" => {
-                    if let Some(doc) = props.get("AssumeRolePolicyDocument") {
-                        self.document(doc, PolicyRole::Trust, owner("role"), model);
+                "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => {
+                    let what = match ty {
+                        "AWS::IAM::Role" => "role",
+                        "AWS::IAM::User" => "user",
+                        _ => "group",
+                    };
+                    if let Some(doc) = props.get("AssumeRolePolicyDocument")
+                        && what == "role"
+                    {
+                        self.document(doc, PolicyRole::Trust, owner(what), model);
                     }
                     for policy in props.get("Policies").and_then(Node::items).unwrap_or(&[]) {
                         if let Some(doc) = policy.get("PolicyDocument") {
-                            self.document(doc, PolicyRole::Identity, owner("role"), model);
+                            self.document(doc, PolicyRole::Identity, owner(what), model);
                         }
                     }
                     for arn in props
@@ -172,13 +179,48 @@ impl Cx<'_> {
                     {
                         model.attachments.push(Attachment {
                             policy_arn: arn,
-                            owner: format!("role {id}"),
+                            owner: format!("{what} {id}"),
                         });
                     }
                 }
-                "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => {
+                "AWS::IAM::Policy"
+                | "AWS::IAM::ManagedPolicy"
+                | "AWS::IAM::RolePolicy"
+                | "AWS::IAM::UserPolicy"
+                | "AWS::IAM::GroupPolicy" => {
+                    // Name the role, user or group a single-target policy
+                    // is attached to when the template refers to it.
+                    let target = [
+                        ("RoleName", "role"),
+                        ("UserName", "user"),
+                        ("GroupName", "group"),
+                    ]
+                    .into_iter()
+                    .find_map(|(key, what)| {
+                        let v = props.get(key).and_then(value)?;
+                        let name = v.text.strip_prefix("${")?.strip_suffix('}')?.to_owned();
+                        Some(format!("{what} {name}"))
+                    });
+                    let owner = match target {
+                        Some(description) => Some(Owner {
+                            description,
+                            span: resource.key.span,
+                        }),
+                        None => owner("policy"),
+                    };
                     if let Some(doc) = props.get("PolicyDocument") {
-                        self.document(doc, PolicyRole::Identity, owner("policy"), model);
+                        self.document(doc, PolicyRole::Identity, owner, model);
+                    }
+                }
+                "AWS::SSO::PermissionSet" => {
+                    if let Some(doc) = props.get("InlinePolicy") {
+                        self.document(doc, PolicyRole::Identity, owner("permission set"), model);
+                    }
+                    for arn in props.get("ManagedPolicies").map(values).unwrap_or_default() {
+                        model.attachments.push(Attachment {
+                            policy_arn: arn,
+                            owner: format!("permission set {id}"),
+                        });
                     }
                 }
                 "AWS::IAM::OIDCProvider" => {
@@ -196,17 +238,35 @@ impl Cx<'_> {
     }
 
     fn terraform(&self, root: &Node, model: &mut IamModel) {
+        let lookups = managed_policy_lookups(root);
         for entry in root.entries().unwrap_or(&[]) {
             // A block its `count` or `for_each` switches off does not exist.
             if crate::eval::disabled(&entry.value) {
                 continue;
             }
             // `each.key` / `each.value` stand for the items of `for_each`.
-            crate::eval::with_each(&entry.value, || self.terraform_block(entry, model));
+            crate::eval::with_each(&entry.value, || {
+                self.terraform_block(root, entry, &lookups, model);
+            });
         }
     }
 
-    fn terraform_block(&self, entry: &crate::syntax::Entry, model: &mut IamModel) {
+    fn terraform_block(
+        &self,
+        root: &Node,
+        entry: &crate::syntax::Entry,
+        lookups: &[(String, String)],
+        model: &mut IamModel,
+    ) {
+        let attach = |model: &mut IamModel, mut arn: Val, owner: String| {
+            if let Some(resolved) = resolve_lookup(lookups, &arn.text) {
+                arn.text = resolved;
+            }
+            model.attachments.push(Attachment {
+                policy_arn: arn,
+                owner,
+            });
+        };
         {
             let NodeKind::Block(tf_block) = &entry.value.kind else {
                 return;
@@ -247,10 +307,7 @@ impl Cx<'_> {
                         .map(values)
                         .unwrap_or_default()
                     {
-                        model.attachments.push(Attachment {
-                            policy_arn: arn,
-                            owner: address.clone(),
-                        });
+                        attach(model, arn, address.clone());
                     }
                 }
                 (
@@ -272,10 +329,29 @@ impl Cx<'_> {
                     | "aws_iam_group_policy_attachment",
                 ) => {
                     if let Some(arn) = block.get("policy_arn").and_then(value) {
-                        model.attachments.push(Attachment {
-                            policy_arn: arn,
-                            owner: address,
+                        // Name what the policy is attached to, as the file does.
+                        // `role`/`user`/`group`, or one entry of the lists
+                        // `aws_iam_policy_attachment` takes.
+                        let target = ["role", "user", "group"].into_iter().find_map(|k| {
+                            let v = block.get(k).and_then(value).or_else(|| {
+                                match block.get(&format!("{k}s")).map(values).as_deref() {
+                                    Some([only]) => Some(only.clone()),
+                                    _ => None,
+                                }
+                            })?;
+                            Some(reference_owner(&v.text, k))
                         });
+                        attach(model, arn, target.unwrap_or(address));
+                    }
+                }
+                ("resource", "aws_ssoadmin_permission_set_inline_policy") => {
+                    if let Some(doc) = block.get("inline_policy") {
+                        self.tf_policy(doc, PolicyRole::Identity, owner, model);
+                    }
+                }
+                ("resource", "aws_ssoadmin_managed_policy_attachment") => {
+                    if let Some(arn) = block.get("managed_policy_arn").and_then(value) {
+                        attach(model, arn, address);
                     }
                 }
                 ("resource", "aws_iam_openid_connect_provider") => {
@@ -288,13 +364,22 @@ impl Cx<'_> {
                     }
                 }
                 ("data", "aws_iam_policy_document") => {
-                    let owner = Some(Owner {
-                        description: format!("roles using data.{address}"),
+                    // Name the resource that uses the document, as the file
+                    // does, when exactly one does.
+                    let users = document_users(root, &name.text);
+                    let mut policy = policy_document_data(block, body, None);
+                    let description = match users.as_slice() {
+                        [only] => only.clone(),
+                        _ if policy.role == PolicyRole::Trust => {
+                            format!("roles using data.{address}")
+                        }
+                        _ => format!("principals using data.{address}"),
+                    };
+                    policy.owner = Some(Owner {
+                        description,
                         span: name.span,
                     });
-                    model
-                        .policies
-                        .push(policy_document_data(block, body, owner));
+                    model.policies.push(policy);
                 }
                 _ => {}
             }
@@ -327,6 +412,93 @@ impl Cx<'_> {
             }
             _ => {}
         }
+    }
+}
+
+/// Resources of the module whose policy attribute is the JSON of
+/// `data.aws_iam_policy_document.NAME`: their addresses, in source order.
+fn document_users(root: &Node, name: &str) -> Vec<String> {
+    let needle = format!("data.aws_iam_policy_document.{name}.json");
+    let mut out = Vec::new();
+    for entry in root.entries().unwrap_or(&[]) {
+        let NodeKind::Block(block) = &entry.value.kind else {
+            continue;
+        };
+        let [ty, label] = &block.labels[..] else {
+            continue;
+        };
+        if entry.key.text != "resource" {
+            continue;
+        }
+        // `inline_policy { policy = ... }` blocks of a role, too.
+        let nested = block
+            .body
+            .iter()
+            .filter(|e| e.key.text == "inline_policy")
+            .filter_map(|e| e.value.get("policy"));
+        let uses = ["assume_role_policy", "policy", "inline_policy"]
+            .into_iter()
+            .filter_map(|k| entry.value.get(k))
+            .chain(nested)
+            .filter_map(value)
+            .any(|v| {
+                v.text
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || "._-".contains(c)))
+                    .any(|part| part == needle)
+            });
+        if uses {
+            out.push(format!("{}.{}", ty.text, label.text));
+        }
+    }
+    out
+}
+
+/// `data "aws_iam_policy" "NAME"` lookups of managed policies by name or
+/// ARN: (`data.aws_iam_policy.NAME`, the policy's ARN).
+fn managed_policy_lookups(root: &Node) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for entry in root.entries().unwrap_or(&[]) {
+        let NodeKind::Block(block) = &entry.value.kind else {
+            continue;
+        };
+        let [ty, name] = &block.labels[..] else {
+            continue;
+        };
+        if entry.key.text != "data" || ty.text != "aws_iam_policy" {
+            continue;
+        }
+        let get = |k: &str| entry.value.get(k).and_then(value);
+        let arn = match (get("arn"), get("name")) {
+            (Some(arn), _) => arn.text,
+            (None, Some(name)) => format!("arn:aws:iam::aws:policy/{}", name.text),
+            _ => continue,
+        };
+        out.push((format!("data.aws_iam_policy.{}", name.text), arn));
+    }
+    out
+}
+
+/// The ARN a `${data.aws_iam_policy.NAME.arn}` reference resolves to.
+fn resolve_lookup(lookups: &[(String, String)], text: &str) -> Option<String> {
+    let reference = text.strip_prefix("${")?.strip_suffix('}')?;
+    let address = reference.strip_suffix(".arn")?;
+    lookups
+        .iter()
+        .find(|(a, _)| a == address)
+        .map(|(_, arn)| arn.clone())
+}
+
+/// `aws_iam_role.deploy` from `${aws_iam_role.deploy.name}`; `role "x"`
+/// for a literal name.
+fn reference_owner(text: &str, what: &str) -> String {
+    match text.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+        Some(reference) => reference
+            .strip_suffix(".name")
+            .or_else(|| reference.strip_suffix(".id"))
+            .or_else(|| reference.strip_suffix(".arn"))
+            .unwrap_or(reference)
+            .to_owned(),
+        None => format!("{what} \"{text}\""),
     }
 }
 

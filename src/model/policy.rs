@@ -225,10 +225,11 @@ impl Policy {
         // Most policies hold one statement; `collect` leaves room for four.
         statements.shrink_to_fit();
         let role = role.unwrap_or_else(|| {
-            if statements
-                .iter()
-                .any(|s| s.principals.is_some() || s.not_principals.is_some())
-            {
+            // An empty `NotPrincipal: {}` names nobody: an identity-style
+            // document, not a trust policy.
+            if statements.iter().any(|s| {
+                s.principals.is_some() || s.not_principals.as_ref().is_some_and(|p| !p.is_empty())
+            }) {
                 PolicyRole::Trust
             } else {
                 PolicyRole::Identity

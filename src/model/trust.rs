@@ -5,7 +5,7 @@
 //! that are true when the key is absent.
 
 use super::iam::{self, OidcProvider};
-use super::oidc::{Grade, Issuer, grade};
+use super::oidc::{Grade, Issuer, IssuerKind, Pins, claim_pins, issuer_pins, subject_pins};
 use super::policy::{Condition, Policy, PolicyRole, Principal, PrincipalKind, Statement};
 use super::value::Val;
 use crate::finding::Location;
@@ -58,12 +58,24 @@ pub fn federated(files: &[SourceFile]) -> Vec<Federated<'_>> {
                     {
                         continue;
                     }
-                    let (issuer, provider) = resolve(file, &principal.value.text, &providers);
-                    let key_issuer = if issuer.is_none() {
+                    let (mut issuer, provider) = resolve(file, &principal.value.text, &providers);
+                    let mut key_issuer = if issuer.is_none() {
                         issuer_from_keys(statement)
                     } else {
                         None
                     };
+                    // An unknown host: learn the family from the subjects.
+                    let subjects = |i: &Issuer| {
+                        let key = format!("{}:sub", i.key_prefix);
+                        statement
+                            .conditions_on(&key)
+                            .flat_map(|c| c.values.iter().map(|v| v.text.clone()))
+                            .collect::<Vec<_>>()
+                    };
+                    for found in [&mut issuer, &mut key_issuer].into_iter().flatten() {
+                        let subs = subjects(found);
+                        found.refine_by_subjects(subs.iter().map(String::as_str));
+                    }
                     out.push(Federated {
                         file,
                         policy,
@@ -184,12 +196,12 @@ impl<'a> Federated<'a> {
         let conditions = self.on_claim(claim);
         let (tolerant, plain): (Vec<_>, Vec<_>) = conditions
             .into_iter()
-            .partition(|c| c.operator.tolerates_absence());
+            .partition(|c| tolerant_on(claim, &c.operator));
         if plain.is_empty() {
             return match tolerant.first() {
                 Some(condition) => ClaimState::AbsentTolerant {
                     condition,
-                    pinned_otherwise: self.tenant_pinned(),
+                    pinned_otherwise: !self.claim_conditions().is_empty(),
                 },
                 None => ClaimState::Missing,
             };
@@ -203,47 +215,35 @@ impl<'a> Federated<'a> {
         ClaimState::Constrained { binding: plain }
     }
 
-    /// A claim other than `sub` that pins the tenant exactly (e.g. GitHub
-    /// `repository_id`), through a plain operator without wildcards.
-    pub fn tenant_pinned(&self) -> bool {
-        self.tenant_grade().is_some()
-    }
-
-    /// The grade that tenant claims alone guarantee.
-    fn tenant_grade(&self) -> Option<Grade> {
-        let issuer = self.effective_issuer()?;
-        let mut best: Option<Grade> = None;
-        for claim in issuer.tenant_claims() {
-            let key = if claim.contains('/') {
-                (*claim).to_owned()
-            } else {
-                format!("{}:{claim}", issuer.key_prefix)
-            };
-            let pinned = self.statement.conditions.iter().any(|c| {
-                c.key.text.eq_ignore_ascii_case(&key)
-                    && !c.operator.tolerates_absence()
-                    && !c.values.is_empty()
-                    && c.values
-                        .iter()
-                        .all(|v| !(c.operator.is_like() && has_wildcard(&v.text)))
-            });
-            if pinned {
-                let g = match *claim {
-                    "repository_owner_id"
-                    | "repository_owner"
-                    | "namespace_id"
-                    | "namespace_path"
-                    | "terraform_organization_id"
-                    | "terraform_organization_name"
-                    | "organization_slug" => Grade::AnyRepo,
-                    _ => Grade::AnyRef {
-                        admits_pull_request: false,
-                    },
-                };
-                best = Some(best.map_or(g, |b| b.max(g)));
-            }
+    /// Plain (positive, not absence-tolerant) conditions on the issuer's
+    /// claims other than `sub` and the audience, for issuers whose claims
+    /// shiplint knows: `(claim, condition)`.
+    pub fn claim_conditions(&self) -> Vec<(String, &'a Condition)> {
+        let Some(issuer) = self.effective_issuer() else {
+            return Vec::new();
+        };
+        if !matches!(
+            issuer.kind,
+            IssuerKind::GitHub
+                | IssuerKind::GitLab
+                | IssuerKind::CircleCi
+                | IssuerKind::TerraformCloud
+                | IssuerKind::Buildkite
+        ) {
+            return Vec::new();
         }
-        best
+        let prefix = format!("{}:", issuer.key_prefix);
+        self.statement
+            .conditions
+            .iter()
+            .filter(|c| !c.operator.tolerates_absence() && !c.values.is_empty())
+            .filter_map(|c| {
+                let key = c.key_lower();
+                let claim = key.strip_prefix(&prefix)?;
+                (!matches!(claim, "sub" | "aud" | "amr" | "azp" | "iss" | "oaud"))
+                    .then(|| (claim.to_owned(), c))
+            })
+            .collect()
     }
 
     /// Deny statements of the same policy that refuse every subject not
@@ -280,60 +280,146 @@ impl<'a> Federated<'a> {
         out
     }
 
-    /// The effective grade of the subject, and the values that make it so
-    /// (the loosest values of the binding condition). `None` when the subject
-    /// is missing or only tolerantly constrained (other rules report those).
-    pub fn subject_grade(&self) -> Option<(Grade, Vec<&'a Val>)> {
+    /// The effective grade of the workload identity the statement admits:
+    /// the conjunction of its `sub` patterns, its other claim conditions, a
+    /// Deny that refuses other subjects, and what the issuer itself pins.
+    /// `None` when nothing positive constrains the identity (the subject is
+    /// missing or only tolerantly constrained: other rules report those).
+    pub fn subject_grade(&self) -> Option<Verdict<'a>> {
         let issuer = self.effective_issuer()?;
         let kind = issuer.kind;
-        let mut candidates: Vec<(Grade, Vec<&'a Val>)> = Vec::new();
-        let plain = self
-            .on_claim("sub")
-            .into_iter()
-            .filter(|c| !c.operator.tolerates_absence());
-        {
-            for condition in plain {
-                let graded: Vec<(Grade, &Val)> = condition
+        let mut terms: Vec<Term<'a>> = Vec::new();
+        for condition in self.on_claim("sub") {
+            if condition.operator.tolerates_absence() || condition.values.is_empty() {
+                continue;
+            }
+            let like = condition.operator.is_like();
+            terms.push(Term {
+                claim: "sub".to_owned(),
+                sub: true,
+                values: condition
                     .values
                     .iter()
-                    .map(|v| (grade(kind, &v.text, condition.operator.is_like()), v))
-                    .collect();
-                if let Some(loosest) = graded.iter().map(|(g, _)| *g).min() {
-                    let values = graded
-                        .iter()
-                        .filter(|(g, _)| *g == loosest)
-                        .map(|(_, v)| *v)
-                        .collect();
-                    candidates.push((loosest, values));
-                }
-            }
+                    .map(|v| (subject_pins(kind, &v.text, like), v))
+                    .collect(),
+            });
         }
         let deny = self.deny_narrowing("sub");
         if !deny.is_empty() {
-            let graded: Vec<(Grade, &Val)> = deny
-                .iter()
-                .map(|(v, like)| (grade(kind, &v.text, *like), *v))
-                .collect();
-            if let Some(loosest) = graded.iter().map(|(g, _)| *g).min() {
-                candidates.push((
-                    loosest,
-                    graded
-                        .iter()
-                        .filter(|(g, _)| *g == loosest)
-                        .map(|(_, v)| *v)
-                        .collect(),
-                ));
-            }
+            terms.push(Term {
+                claim: "sub".to_owned(),
+                sub: true,
+                values: deny
+                    .iter()
+                    .map(|(v, like)| (subject_pins(kind, &v.text, *like), *v))
+                    .collect(),
+            });
         }
-        // Conditions AND: the tightest one binds.
-        let (mut grade, values) = candidates.into_iter().max_by_key(|(g, _)| *g)?;
-        if let Some(tenant) = self.tenant_grade()
-            && tenant > grade
-        {
-            grade = tenant;
+        for (claim, condition) in self.claim_conditions() {
+            let like = condition.operator.is_like();
+            terms.push(Term {
+                values: condition
+                    .values
+                    .iter()
+                    .map(|v| (claim_pins(kind, &claim, &v.text, like), v))
+                    .collect(),
+                claim,
+                sub: false,
+            });
         }
-        Some((grade, values))
+        let base = issuer_pins(kind);
+        if terms.is_empty() {
+            // A per-organisation issuer with no subject condition at all.
+            return (base != Pins::default()
+                && matches!(self.claim_state("sub"), ClaimState::Missing))
+            .then(|| Verdict {
+                grade: base.grade(),
+                values: Vec::new(),
+                claim: String::new(),
+            });
+        }
+        let all = terms.iter().fold(base, |acc, t| acc.and(t.pins()));
+        let grade = all.grade();
+        // Report at the binding `sub` condition when there is one, else at
+        // the claim condition that pins the most.
+        let subs = terms.iter().any(|t| t.sub);
+        let binding = terms
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.sub == subs)
+            .max_by_key(|(i, t)| (t.pins().grade(), std::cmp::Reverse(*i)))
+            .map(|(i, _)| i)?;
+        let others = terms
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != binding)
+            .fold(base, |acc, (_, t)| acc.and(t.pins()));
+        let term = &terms[binding];
+        let graded: Vec<(Grade, &'a Val)> = term
+            .values
+            .iter()
+            .map(|(p, v)| (p.and(others).grade(), *v))
+            .collect();
+        let loosest = graded.iter().map(|(g, _)| *g).min()?;
+        Some(Verdict {
+            grade,
+            values: graded
+                .into_iter()
+                .filter(|(g, _)| *g == loosest)
+                .map(|(_, v)| v)
+                .collect(),
+            claim: term.claim.clone(),
+        })
     }
+}
+
+/// Whether `op` on `claim` can be true for a token that does not carry the
+/// claim, or admits every value it does not list.
+///
+/// `aud` is always in the request: STS accepts a web identity token only
+/// when its audience is one of the provider's client ids, before any
+/// condition is evaluated. `ForAllValues:` with a positive operator then
+/// requires every audience of the token to be listed, as strict as the plain
+/// operator; terraform-aws-modules/iam writes its GitHub and Bitbucket
+/// trusts that way.
+fn tolerant_on(claim: &str, op: &super::policy::Operator) -> bool {
+    if claim == "aud"
+        && op.set == Some(super::policy::SetQualifier::ForAllValues)
+        && !op.negated
+        && !op.if_exists
+        && op.base != "null"
+    {
+        return false;
+    }
+    op.tolerates_absence()
+}
+
+/// One condition of a statement on a claim, each value with what it pins.
+struct Term<'a> {
+    claim: String,
+    sub: bool,
+    values: Vec<(Pins, &'a Val)>,
+}
+
+impl Term<'_> {
+    /// Values OR: what every value guarantees.
+    fn pins(&self) -> Pins {
+        self.values
+            .iter()
+            .map(|(p, _)| *p)
+            .reduce(Pins::or)
+            .unwrap_or_default()
+    }
+}
+
+/// What a statement admits, and where to say so.
+pub struct Verdict<'a> {
+    pub grade: Grade,
+    /// The loosest values of the binding condition; empty when only the
+    /// issuer binds (report at the principal).
+    pub values: Vec<&'a Val>,
+    /// The claim those values constrain (`sub`, `repository_owner_id`...).
+    pub claim: String,
 }
 
 /// `*` or `?` outside `${...}` interpolations.

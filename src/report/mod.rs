@@ -35,6 +35,9 @@ pub struct RuleInfo {
     pub id: &'static str,
     pub family: String,
     pub severity: Severity,
+    /// Runs only when selected by its id (`--select ID`), not by "all" or
+    /// its family: a stricter check than the catalogue's default bar.
+    pub opt_in: bool,
     pub tags: Vec<String>,
     pub cwe: Option<String>,
     /// One line: what the rule flags.

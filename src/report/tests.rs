@@ -43,6 +43,7 @@ fn place(files: &[ShownFile], file: usize, needle: &str, nth: usize) -> Place {
 
 fn rule(id: &'static str, severity: Severity, summary: &str, fix: &str) -> RuleInfo {
     RuleInfo {
+        opt_in: false,
         id,
         family: "test".into(),
         severity,

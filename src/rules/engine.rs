@@ -18,12 +18,36 @@ impl Rule for ParseErrorRule {
     fn check_file(&self, _cx: &Context<'_>, file: &SourceFile, out: &mut Vec<Finding>) {
         if let Some(err) = &file.parse_error {
             let what = file.kind.as_str();
-            out.push(Finding::new(
-                PARSE_ERROR,
-                file.at(err.span),
-                format!("{what} file does not parse: {}", err.message),
-            ));
+            out.push(
+                Finding::new(
+                    PARSE_ERROR,
+                    file.at(err.span),
+                    format!("{what} file does not parse: {}", err.message),
+                )
+                .help(format!(
+                    "fix the syntax at this position: {} would reject the file too",
+                    consumer(file.kind)
+                )),
+            );
         }
+    }
+}
+
+/// Who really reads a file of this kind, for `parse-error`'s help.
+fn consumer(kind: crate::source::FileKind) -> &'static str {
+    use crate::source::FileKind as K;
+    match kind {
+        K::CloudFormation => "AWS CloudFormation",
+        K::Buildspec | K::CodeBuildProject => "AWS CodeBuild",
+        K::Pipeline => "AWS CodePipeline",
+        K::DeploymentGroup | K::AppSpec => "AWS CodeDeploy",
+        K::ImageDefinitions | K::ImageDetail | K::TaskDefinition => {
+            "the deploy action (CodePipeline's ECS or CodeDeploy provider)"
+        }
+        K::Workflow => "GitHub Actions",
+        K::Terraform => "Terraform",
+        K::Policy => "AWS IAM",
+        K::Text => "its consumer",
     }
 }
 

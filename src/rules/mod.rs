@@ -84,11 +84,14 @@ registry! {
     "oidc-audience-missing" => oidc::AudienceMissing,
     "oidc-issuer-key-mismatch" => oidc::IssuerKeyMismatch,
     "oidc-wildcard-in-string-equals" => oidc::WildcardInStringEquals,
+    "oidc-subject-mutable-path" => oidc::SubjectMutablePath,
     "trust-principal-public" => trust::PrincipalPublic,
     "trust-not-principal" => trust::NotPrincipal,
     "trust-external-account-no-external-id" => trust::ExternalAccountNoExternalId,
     "iam-passrole-wildcard" => iam::PassRoleWildcard,
     "iam-wildcard-action" => iam::WildcardAction,
+    "iam-admin-access" => iam::AdminAccess,
+    "iam-assume-any-role" => iam::AssumeAnyRole,
     "aws-access-key-id" => secrets::AccessKeyId,
     "aws-secret-access-key" => secrets::SecretAccessKey,
     "iam-user-access-key" => secrets::IamUserAccessKey,
@@ -155,12 +158,20 @@ pub fn selects(selector: &str, rule: &RuleInfo) -> bool {
     selector == "all" || selector == rule.id || selector == rule.family
 }
 
+/// True when selecting `selector` turns `rule` on: as [`selects`], except
+/// that an opt-in rule is turned on only by its own id.
+pub fn turns_on(selector: &str, rule: &RuleInfo) -> bool {
+    selects(selector, rule) && (!rule.opt_in || selector == rule.id)
+}
+
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FrontMatter {
     id: String,
     family: String,
     severity: Severity,
+    #[serde(default)]
+    opt_in: bool,
     tags: Vec<String>,
     cwe: Option<String>,
     summary: String,
@@ -186,6 +197,7 @@ pub fn parse_doc(id: &'static str, doc: &str) -> Result<RuleInfo, String> {
         id,
         family: meta.family,
         severity: meta.severity,
+        opt_in: meta.opt_in,
         tags: meta.tags,
         cwe: meta.cwe,
         summary: meta.summary,
@@ -201,6 +213,7 @@ fn fallback(id: &'static str, error: &str) -> RuleInfo {
         id,
         family: "other".into(),
         severity: Severity::High,
+        opt_in: false,
         tags: Vec::new(),
         cwe: None,
         summary: format!("(rule document does not parse: {error})"),

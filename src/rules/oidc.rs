@@ -1,9 +1,9 @@
 //! OIDC federation in role trust policies.
 
 use super::{Context, Rule};
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use crate::model::iam;
-use crate::model::oidc::{Grade, IssuerKind};
+use crate::model::oidc::{Grade, Issuer, IssuerKind};
 use crate::model::policy::PolicyRole;
 use crate::model::trust::{ClaimState, Federated, federated, has_wildcard};
 
@@ -41,7 +41,19 @@ impl Rule for SubjectMissing {
             let Some(issuer) = f.effective_issuer() else {
                 continue;
             };
-            if !issuer.is_shared() || !f.mismatched_keys().is_empty() {
+            // Shared issuers, and self-hosted ones of a known family (GHES,
+            // GHEC's enterprise issuer, GitLab self-managed, Terraform
+            // Enterprise): every repository of the instance is a tenant.
+            // Per-organisation issuers (CircleCI, Bitbucket) are graded by
+            // the subject rules.
+            let family = matches!(
+                issuer.kind,
+                IssuerKind::GitHub
+                    | IssuerKind::GitLab
+                    | IssuerKind::TerraformCloud
+                    | IssuerKind::Buildkite
+            );
+            if !(issuer.is_shared() || family) || !f.mismatched_keys().is_empty() {
                 continue;
             }
             // Cognito's tenant is the identity pool, pinned by `aud`.
@@ -50,8 +62,10 @@ impl Rule for SubjectMissing {
             } else {
                 "sub"
             };
+            // A tenant-pinning claim (`repository_id`, `job_workflow_ref`...)
+            // or any other claim condition is graded by the subject rules.
             if !matches!(f.claim_state(claim), ClaimState::Missing)
-                || f.tenant_pinned()
+                || f.subject_grade().is_some()
                 || !f.deny_narrowing(claim).is_empty()
             {
                 continue;
@@ -112,84 +126,215 @@ impl Rule for SubjectGrade {
             if !f.mismatched_keys().is_empty() {
                 continue;
             }
-            let Some((grade, values)) = f.subject_grade() else {
+            let Some(verdict) = f.subject_grade() else {
                 continue;
             };
-            if !(self.accepts)(grade) {
+            let grade = verdict.grade;
+            if !(self.accepts)(grade) || grade == Grade::Pinned {
                 continue;
             }
             let role = who(&f);
-            for value in values {
-                let pattern = &value.text;
-                let (message, severity) = match grade {
-                    Grade::AnyOwner => (
-                        format!(
-                            "sub condition \"{pattern}\" admits subjects of other owners: {} can assume {role}",
-                            issuer.everyone()
-                        ),
-                        None,
-                    ),
-                    Grade::AnyRepo => (
-                        format!(
-                            "sub condition \"{pattern}\" lets every repository of {} assume {role}",
-                            owner_of(pattern)
-                        ),
-                        None,
-                    ),
-                    Grade::AnyRef {
-                        admits_pull_request: true,
-                    } => (
-                        format!(
-                            "sub condition \"{pattern}\" admits every ref, environment and pull request of the repository: unreviewed code can assume {role}"
-                        ),
-                        Some(Severity::High),
-                    ),
-                    Grade::AnyRef {
-                        admits_pull_request: false,
-                    } => (
-                        format!(
-                            "sub condition \"{pattern}\" admits any branch, tag or environment of the repository: anyone who can push one can assume {role}"
-                        ),
-                        None,
-                    ),
-                    Grade::PullRequest => (
-                        format!(
-                            "sub condition \"{pattern}\" trusts pull requests: code proposed in a pull request, not yet reviewed, can assume {role}"
-                        ),
-                        None,
-                    ),
-                    Grade::Pinned => continue,
-                };
-                let help = match issuer.kind {
-                    IssuerKind::GitHub => {
-                        "pin the owner, repository and a protected branch or environment: \"repo:OWNER/REPO:ref:refs/heads/main\" or \"repo:OWNER/REPO:environment:production\""
-                    }
-                    IssuerKind::GitLab => {
-                        "pin the full subject with StringEquals: \"project_path:GROUP/PROJECT:ref_type:branch:ref:main\""
-                    }
-                    IssuerKind::TerraformCloud => {
-                        "pin organization, project, workspace and run phase: \"organization:ORG:project:PROJ:workspace:WS:run_phase:apply\""
-                    }
-                    _ => "pin the subject to your own project and a protected ref",
-                };
-                let mut finding = evaluated(
-                    Finding::new(self.rule, value.at(f.file), message).help(help),
-                    value,
-                    &f,
-                );
-                if let Some(severity) = severity {
-                    finding = finding.severity(severity);
+            let help = match issuer.kind {
+                IssuerKind::GitHub => {
+                    "pin the owner, repository and a protected branch or environment: \"repo:OWNER/REPO:ref:refs/heads/main\" or \"repo:OWNER/REPO:environment:production\""
                 }
-                out.push(with_context(finding, &f));
+                IssuerKind::GitLab => {
+                    "pin the full subject with StringEquals: \"project_path:GROUP/PROJECT:ref_type:branch:ref:main\""
+                }
+                IssuerKind::TerraformCloud => {
+                    "pin organization, project, workspace and run phase: \"organization:ORG:project:PROJ:workspace:WS:run_phase:apply\""
+                }
+                IssuerKind::CircleCi => {
+                    "pin the project: a \"sub\" of \"org/ORG_ID/project/PROJECT_ID/user/*\" or the \"oidc.circleci.com/project-id\" claim"
+                }
+                IssuerKind::Bitbucket => {
+                    "pin the repository and a deployment environment: \"{REPO_UUID}:{ENV_UUID}:*\""
+                }
+                _ => "pin the subject to your own project and a protected ref",
+            };
+            if verdict.values.is_empty() {
+                let owner = if issuer.kind == IssuerKind::Bitbucket {
+                    "workspace"
+                } else {
+                    "organisation"
+                };
+                let message = format!(
+                    "{role} trusts {} with no subject or project condition: every {} of the {owner} can assume it",
+                    issuer.name(),
+                    issuer.repository_noun()
+                );
+                out.push(with_context(
+                    Finding::new(self.rule, f.principal_location(), message).help(help),
+                    &f,
+                ));
+                continue;
+            }
+            for value in verdict.values {
+                let pattern = &value.text;
+                let message = if verdict.claim == "sub" {
+                    sub_message(grade, issuer, pattern, &role)
+                } else {
+                    claim_message(grade, issuer, &verdict.claim, pattern, &role)
+                };
+                out.push(with_context(
+                    evaluated(
+                        Finding::new(self.rule, value.at(f.file), message).help(help),
+                        value,
+                        &f,
+                    ),
+                    &f,
+                ));
             }
         }
     }
 }
 
+fn sub_message(grade: Grade, issuer: &Issuer, pattern: &str, role: &str) -> String {
+    match grade {
+        Grade::AnyOwner => format!(
+            "sub condition \"{pattern}\" admits subjects of other owners: {} can assume {role}",
+            issuer.everyone()
+        ),
+        Grade::AnyRepo => format!(
+            "sub condition \"{pattern}\" lets every {} of {} assume {role}",
+            issuer.repository_noun(),
+            owner_of(pattern)
+        ),
+        Grade::AnyRef {
+            admits_pull_request,
+        } => {
+            let (what, who) = admitted_refs(issuer.kind, pattern, admits_pull_request);
+            format!("sub condition \"{pattern}\" admits {what}: {who} can assume {role}")
+        }
+        Grade::PullRequest => format!(
+            "sub condition \"{pattern}\" trusts pull requests: code proposed in a pull request, not yet reviewed, can assume {role}"
+        ),
+        Grade::Pinned => String::new(),
+    }
+}
+
+fn claim_message(grade: Grade, issuer: &Issuer, claim: &str, value: &str, role: &str) -> String {
+    match grade {
+        Grade::AnyOwner => format!(
+            "condition \"{claim}\" = \"{value}\" pins no owner (any owner can give its own repositories that value): {} can assume {role}",
+            issuer.everyone()
+        ),
+        Grade::AnyRepo => format!(
+            "condition \"{claim}\" = \"{value}\" pins the owner but no {noun}: every {noun} of the owner can assume {role}",
+            noun = issuer.repository_noun()
+        ),
+        Grade::AnyRef {
+            admits_pull_request: true,
+        } => format!(
+            "condition \"{claim}\" = \"{value}\" pins the {} but no branch or environment: every ref, environment and {} of it can assume {role}",
+            issuer.repository_noun(),
+            if issuer.kind == IssuerKind::GitLab {
+                "merge request"
+            } else {
+                "pull request"
+            }
+        ),
+        Grade::AnyRef {
+            admits_pull_request: false,
+        } => format!(
+            "condition \"{claim}\" = \"{value}\" pins the {} but not one protected branch or environment: anyone who can push a matching ref can assume {role}",
+            issuer.repository_noun()
+        ),
+        Grade::PullRequest => format!(
+            "condition \"{claim}\" = \"{value}\" admits pull requests: unreviewed code can assume {role}"
+        ),
+        Grade::Pinned => String::new(),
+    }
+}
+
+/// What an any-ref pattern admits of the repository, and who can use it.
+fn admitted_refs(kind: IssuerKind, pattern: &str, pull_requests: bool) -> (String, &'static str) {
+    let after = |mark: &str| pattern.rfind(mark).map(|i| &pattern[i + mark.len()..]);
+    let matching = |rest: &str, any: &str, some: &str| {
+        if rest.trim_matches('*').is_empty() {
+            format!("{any} of the repository")
+        } else {
+            format!("{some} matching \"{rest}\"")
+        }
+    };
+    match kind {
+        IssuerKind::GitHub => {
+            if pull_requests {
+                return (
+                    "every ref, environment and pull request of the repository".into(),
+                    "unreviewed code",
+                );
+            }
+            if let Some(rest) = after(":ref:refs/heads/") {
+                (
+                    matching(rest, "any branch", "branches"),
+                    "anyone who can push a branch",
+                )
+            } else if let Some(rest) = after(":ref:refs/tags/") {
+                (
+                    matching(rest, "any tag", "tags"),
+                    "anyone who can push a tag",
+                )
+            } else if let Some(rest) = after(":environment:") {
+                (
+                    matching(rest, "any environment", "environments"),
+                    "any job that names one",
+                )
+            } else {
+                (
+                    "any branch, tag or environment of the repository".into(),
+                    "anyone who can push one",
+                )
+            }
+        }
+        IssuerKind::GitLab => {
+            if pattern.contains(":ref_type:branch:ref:") {
+                (
+                    "any branch of the project".into(),
+                    "anyone who can push a branch",
+                )
+            } else if pattern.contains(":ref_type:tag:ref:") {
+                ("any tag of the project".into(), "anyone who can push a tag")
+            } else {
+                (
+                    "any branch or tag of the project".into(),
+                    "anyone who can push one",
+                )
+            }
+        }
+        IssuerKind::TerraformCloud => (
+            "every run phase of the workspace, plans included".into(),
+            "anyone who can queue a plan",
+        ),
+        IssuerKind::Bitbucket => (
+            "every branch, pull request and deployment of the repository".into(),
+            "unreviewed code",
+        ),
+        IssuerKind::Eks => (
+            "any service account of the namespace".into(),
+            "any workload of the namespace",
+        ),
+        _ => (
+            "any ref or event of the project".into(),
+            "anyone who can push one",
+        ),
+    }
+}
+
 /// `acme` from `repo:acme/*`, for messages.
 fn owner_of(pattern: &str) -> String {
+    // CircleCI (`org/<ID>/project/...`) and Bitbucket (`{REPO_UUID}...`)
+    // subjects carry no readable owner: the issuer is the organisation.
+    if pattern.starts_with("org/") {
+        return "the organisation".into();
+    }
+    if pattern.starts_with('{') {
+        return "the workspace".into();
+    }
     let rest = pattern
-        .split_once("repo:")
+        .split_once("repository_owner_id:")
+        .or_else(|| pattern.split_once("repository_owner:"))
+        .or_else(|| pattern.split_once("repo:"))
         .or_else(|| pattern.split_once("project_path:"))
         .or_else(|| pattern.split_once("organization:"))
         .map_or(pattern, |(_, r)| r);
@@ -225,11 +370,7 @@ impl Rule for AbsentTolerant {
                 continue;
             }
             for claim in ["sub", "aud"] {
-                let ClaimState::AbsentTolerant {
-                    condition,
-                    pinned_otherwise,
-                } = f.claim_state(claim)
-                else {
+                let ClaimState::AbsentTolerant { condition, .. } = f.claim_state(claim) else {
                     continue;
                 };
                 let op = &condition.operator;
@@ -244,14 +385,11 @@ impl Rule for AbsentTolerant {
                     "\"{}\" on \"{}\" {why}: {} is not really constrained",
                     op.text, condition.key.text, claim
                 );
-                let mut finding =
+                let finding =
                     Finding::new(ABSENT_TOLERANT, f.file.at(op.span), message).help(format!(
                         "use a plain StringEquals or StringLike on \"{}\"",
                         condition.key.text
                     ));
-                if pinned_otherwise {
-                    finding = finding.severity(Severity::Medium);
-                }
                 out.push(with_context(finding, &f));
             }
         }
@@ -397,6 +535,62 @@ impl Rule for WildcardInStringEquals {
                         );
                     }
                 }
+            }
+        }
+    }
+}
+
+pub struct SubjectMutablePath;
+pub const SUBJECT_MUTABLE_PATH: &str = "oidc-subject-mutable-path";
+
+impl Rule for SubjectMutablePath {
+    fn check_workspace(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        for f in federated(cx.files) {
+            let Some(issuer) = f.effective_issuer() else {
+                continue;
+            };
+            if issuer.kind != IssuerKind::GitLab || !f.mismatched_keys().is_empty() {
+                continue;
+            }
+            // Only a role the subject rules find pinned: a broader one is
+            // theirs to report.
+            if f.subject_grade().map(|v| v.grade) != Some(Grade::Pinned) {
+                continue;
+            }
+            // A stable id pinned beside the path (a claim condition or a
+            // `project_id:`-led subject) closes the gap.
+            let ids_pinned = f
+                .claim_conditions()
+                .iter()
+                .any(|(claim, _)| claim == "project_id" || claim == "namespace_id");
+            if ids_pinned {
+                continue;
+            }
+            let subs: Vec<_> = f
+                .on_claim("sub")
+                .into_iter()
+                .filter(|c| !c.operator.tolerates_absence())
+                .collect();
+            if subs.iter().any(|c| {
+                c.values
+                    .iter()
+                    .all(|v| !v.text.starts_with("project_path:"))
+            }) {
+                continue;
+            }
+            let key = f.claim_key("project_id").unwrap_or_default();
+            for value in subs.iter().flat_map(|c| c.values.iter()) {
+                let message = format!(
+                    "sub condition \"{}\" pins the project of {} by its path only: a project that later takes over the path (after a rename, transfer or deletion) gets the same subject",
+                    value.text,
+                    who(&f)
+                );
+                out.push(with_context(
+                    Finding::new(SUBJECT_MUTABLE_PATH, value.at(f.file), message).help(
+                        format!("also pin the project's id: \"StringEquals\": {{\"{key}\": \"<project id>\"}}"),
+                    ),
+                    &f,
+                ));
             }
         }
     }

@@ -8,7 +8,7 @@
 //! compiled once for the whole process.
 
 use super::{Context, Rule};
-use crate::finding::{Finding, Severity, mask};
+use crate::finding::{Finding, mask};
 use crate::model::workflow;
 use crate::source::{FileKind, SourceFile};
 use crate::syntax::{Node, NodeKind, Span, Syntax};
@@ -81,7 +81,7 @@ pub fn find(text: &str) -> Vec<Found> {
     if any_key {
         for m in key_id.find_iter(text) {
             let id = m.as_str();
-            if id.ends_with("EXAMPLE") {
+            if id.ends_with("EXAMPLE") || is_placeholder(&id[4..]) {
                 continue;
             }
             let span = Span::new(m.start(), m.end());
@@ -119,6 +119,105 @@ pub fn find(text: &str) -> Vec<Found> {
                 out.push(Found::Secret {
                     span,
                     key_id: Some(id),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The 16 characters after a key id's prefix, when they are a placeholder
+/// rather than a key: four characters or fewer (`XXXXXXXXXXXXXXXX`,
+/// `2222333344445555`), one character six times in a row, or a run of eight
+/// that counts up or down (`ABCDEFGHIJKLMNOP`, `234567ABCDEFGHIJ`). Sixteen
+/// random characters of a 32-letter alphabet almost never do any of these.
+fn is_placeholder(rest: &str) -> bool {
+    let bytes = rest.as_bytes();
+    let mut distinct: Vec<u8> = bytes.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() <= 4 {
+        return true;
+    }
+    let mut run = 1;
+    for w in bytes.windows(2) {
+        run = if w[0] == w[1] { run + 1 } else { 1 };
+        if run >= 6 {
+            return true;
+        }
+    }
+    // Position in the base32 alphabet `A-Z2-7`, and in ASCII.
+    let b32 = |b: u8| match b {
+        b'A'..=b'Z' => i32::from(b - b'A'),
+        b'2'..=b'7' => i32::from(b - b'2') + 26,
+        _ => -100,
+    };
+    for order in [b32, |b: u8| i32::from(b)] {
+        let (mut up, mut down) = (1, 1);
+        for w in bytes.windows(2) {
+            let d = order(w[1]) - order(w[0]);
+            up = if d == 1 { up + 1 } else { 1 };
+            down = if d == -1 { down + 1 } else { 1 };
+            if up >= 8 || down >= 8 {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Base64 of the key prefixes (`AKIA`, `ASIA`, `ABIA`, `ACCA`) at each of
+/// the three alignments: what makes a base64 value worth decoding.
+static ENCODED_PREFIXES: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
+    AhoCorasick::new([
+        "QUtJQ", "FLSU", "BS0lB", "QVNJQ", "FTSU", "BU0lB", "QUJJQ", "FCSU", "BQklB", "QUNDQ",
+        "FDQ0", "BQ0NB",
+    ])
+    .ok()
+});
+
+/// A long base64 value.
+static BASE64_VALUE: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/]{24,}={0,2}").ok());
+
+/// A credential found inside a base64 value (`user_data_base64`,
+/// `Fn::Base64` of a literal, a Kubernetes Secret's `data`): the span is the
+/// base64 literal's, `value` the decoded credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded {
+    pub span: Span,
+    pub found: Found,
+    pub value: String,
+}
+
+/// Decodes long base64 values that may hold a key id and searches them.
+pub fn find_encoded(text: &str) -> Vec<Encoded> {
+    let (Some(prefixes), Some(run)) = (ENCODED_PREFIXES.as_ref(), BASE64_VALUE.as_ref()) else {
+        return Vec::new();
+    };
+    if !prefixes.is_match(text) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for m in run.find_iter(text) {
+        if !prefixes.is_match(m.as_str()) {
+            continue;
+        }
+        let body = m.as_str().trim_end_matches('=');
+        let Ok(bytes) = data_encoding::BASE64_NOPAD.decode(body.as_bytes()) else {
+            continue;
+        };
+        let decoded = String::from_utf8_lossy(&bytes);
+        let span = Span::new(m.start(), m.end());
+        for found in find(&decoded) {
+            let inner = match &found {
+                Found::KeyId { span, .. } | Found::Secret { span, .. } => *span,
+            };
+            if let Some(value) = decoded.get(inner.start as usize..inner.end as usize) {
+                out.push(Encoded {
+                    span,
+                    value: value.to_owned(),
+                    found,
                 });
             }
         }
@@ -230,7 +329,6 @@ impl Rule for AccessKeyId {
                         "temporary aws access key id \"{shown}\" in plain text: revoke the session and never write credentials into files"
                     ),
                 )
-                .severity(Severity::High)
                 .help("revoke the role session (or wait for it to expire) and remove the credentials from the file and its history")
             } else {
                 Finding::new(
@@ -243,7 +341,30 @@ impl Rule for AccessKeyId {
             };
             out.push(finding.secret(file.at(span)));
         }
+        for encoded in encoded_credentials(file) {
+            let Found::KeyId { .. } = encoded.found else {
+                continue;
+            };
+            out.push(
+                Finding::new(
+                    ID_KEY_ID,
+                    file.at(encoded.span),
+                    format!(
+                        "base64 value decodes to aws access key id \"{}\": deactivate the key in IAM and use a role or a secret store",
+                        mask(&encoded.value)
+                    ),
+                )
+                .secret(file.at(encoded.span)),
+            );
+        }
     }
+}
+
+fn encoded_credentials(file: &SourceFile) -> Vec<Encoded> {
+    if is_own_sarif(file) {
+        return Vec::new();
+    }
+    find_encoded(&file.text)
 }
 
 /// `aws-secret-access-key`.
@@ -274,6 +395,22 @@ impl Rule for SecretAccessKey {
                     .secret(file.at(id));
             }
             out.push(finding);
+        }
+        for encoded in encoded_credentials(file) {
+            let Found::Secret { .. } = encoded.found else {
+                continue;
+            };
+            out.push(
+                Finding::new(
+                    ID_SECRET,
+                    file.at(encoded.span),
+                    format!(
+                        "base64 value decodes to aws secret access key \"{}\": deactivate the key pair in IAM and use a role or a secret store",
+                        mask(&encoded.value)
+                    ),
+                )
+                .secret(file.at(encoded.span)),
+            );
         }
     }
 }
@@ -453,6 +590,21 @@ mod tests {
         let text = "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
         assert!(find(text).is_empty());
         assert!(find("AKIAI44QH8DHBEXAMPLE").is_empty());
+    }
+
+    #[test]
+    fn placeholder_key_ids() {
+        for rest in [
+            "XXXXXXXXXXXXXXXX",
+            "2222333344445555",
+            "Z7QH4KAAAAAAAAAA",
+            "ABCDEFGHIJKLMNOP",
+        ] {
+            assert!(super::is_placeholder(rest), "{rest}");
+        }
+        for rest in ["Z7QH4KXPLM2NW3RT", "Q3ZT7VXK2MPLR5WN", "AABBQ3ZT7VXK2MPL"] {
+            assert!(!super::is_placeholder(rest), "{rest}");
+        }
     }
 
     #[test]

@@ -9,7 +9,71 @@ use super::{Entry, Key, Limits, Node, NodeKind, ParseError, Span, Text};
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
 use std::collections::HashMap;
 
+/// Closing brackets placed at the parent key's column that are rejoined to
+/// the line before, at most.
+const MAX_LENIENT_FIXES: usize = 64;
+
 pub(super) fn parse(text: &str, limits: &Limits) -> Result<Vec<Node>, ParseError> {
+    let mut first_error = match parse_strict(text, limits) {
+        Ok(roots) => return Ok(roots),
+        Err(e) => e,
+    };
+    // PyYAML (cfn-lint, the CloudFormation CLI), GitHub and CodeBuild accept
+    // a flow collection whose closing bracket sits at the parent key's
+    // column, which saphyr refuses as bad indentation. Read such a file as
+    // they do: the newline before the bracket becomes a space, so that the
+    // text keeps its length and every span its position.
+    let mut lenient: Option<String> = None;
+    for _ in 0..MAX_LENIENT_FIXES {
+        let current = lenient.as_deref().unwrap_or(text);
+        let Some(joined) = rejoin_closing_bracket(current, first_error.span.start as usize) else {
+            return Err(first_error);
+        };
+        match parse_strict(&joined, limits) {
+            Ok(roots) => return Ok(roots),
+            Err(e) if e.span.start > first_error.span.start => {
+                first_error = e;
+                lenient = Some(joined);
+            }
+            Err(_) => return Err(first_error),
+        }
+    }
+    Err(first_error)
+}
+
+/// When `at` is a closing `}` or `]` that starts its line, the text with the
+/// newline before that line turned into a space (the previous line must not
+/// end in a comment, which would swallow the bracket).
+fn rejoin_closing_bracket(text: &str, at: usize) -> Option<String> {
+    let bracket = *text.as_bytes().get(at)?;
+    if bracket != b'}' && bracket != b']' {
+        return None;
+    }
+    let line_start = text[..at].rfind('\n')? + 1;
+    if !text[line_start..at].bytes().all(|b| b == b' ') {
+        return None;
+    }
+    let newline = line_start - 1;
+    let previous = &text[text[..newline].rfind('\n').map_or(0, |i| i + 1)..newline];
+    if previous.contains('#') || previous.trim().is_empty() {
+        return None;
+    }
+    // A CRLF line end becomes two spaces.
+    let cut = if previous.ends_with('\r') {
+        newline - 1
+    } else {
+        newline
+    };
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..cut]);
+    for _ in cut..=newline {
+        out.push(' ');
+    }
+    out.push_str(&text[newline + 1..]);
+    Some(out)
+}
+
+fn parse_strict(text: &str, limits: &Limits) -> Result<Vec<Node>, ParseError> {
     let offsets = CharOffsets::new(text);
     let mut builder = Builder {
         limits,
