@@ -326,7 +326,7 @@ impl Rule for AccessKeyId {
                     ID_KEY_ID,
                     file.at(span),
                     format!(
-                        "temporary aws access key id \"{shown}\" in plain text: revoke the session and never write credentials into files"
+                        "temporary AWS access key id \"{shown}\" in plain text: revoke its session and keep credentials out of files"
                     ),
                 )
                 .help("revoke the role session (or wait for it to expire) and remove the credentials from the file and its history")
@@ -335,7 +335,7 @@ impl Rule for AccessKeyId {
                     ID_KEY_ID,
                     file.at(span),
                     format!(
-                        "aws access key id \"{shown}\" in plain text: deactivate the key in IAM and use a role or a secret store"
+                        "AWS access key id \"{shown}\" in plain text: deactivate the key in IAM and use a role or a secret store"
                     ),
                 )
             };
@@ -350,7 +350,7 @@ impl Rule for AccessKeyId {
                     ID_KEY_ID,
                     file.at(encoded.span),
                     format!(
-                        "base64 value decodes to aws access key id \"{}\": deactivate the key in IAM and use a role or a secret store",
+                        "base64 value decodes to AWS access key id \"{}\": deactivate the key in IAM and use a role or a secret store",
                         mask(&encoded.value)
                     ),
                 )
@@ -385,7 +385,7 @@ impl Rule for SecretAccessKey {
                 ID_SECRET,
                 file.at(span),
                 format!(
-                    "aws secret access key \"{shown}\" in plain text: deactivate the key pair in IAM and use a role or a secret store"
+                    "AWS secret access key \"{shown}\" in plain text: deactivate its key pair in IAM (or revoke the session of a temporary key) and use a role or a secret store"
                 ),
             )
             .secret(file.at(span));
@@ -405,7 +405,7 @@ impl Rule for SecretAccessKey {
                     ID_SECRET,
                     file.at(encoded.span),
                     format!(
-                        "base64 value decodes to aws secret access key \"{}\": deactivate the key pair in IAM and use a role or a secret store",
+                        "base64 value decodes to AWS secret access key \"{}\": deactivate the key pair in IAM and use a role or a secret store",
                         mask(&encoded.value)
                     ),
                 )
@@ -441,7 +441,7 @@ fn user_key_finding(file: &SourceFile, span: Span, what: &str, name: &str) -> Fi
         ID_USER_KEY,
         file.at(span),
         format!(
-            "{what} \"{name}\" creates a long-lived iam user access key: give the workload a role (OIDC federation for CI) instead"
+            "{what} \"{name}\" creates a long-lived IAM user access key: give the workload a role (OIDC federation for CI) instead"
         ),
     )
 }
