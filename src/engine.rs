@@ -127,6 +127,7 @@ pub fn scan(options: &ScanOptions) -> Result<Report, ScanError> {
         match result {
             Ok(mut file) => {
                 file.id = files.len();
+                notices.extend(file_notices(&mut file));
                 // Per-file findings only point into their own file.
                 early.extend(findings.into_iter().map(|f| f.in_file(file.id)));
                 files.push(file);
@@ -264,15 +265,28 @@ pub fn scan_in_memory(
     let active = Selection::new(options).active_rules();
     let mut files = Vec::new();
     let mut per_file = Vec::new();
+    let mut notices = Vec::new();
     for (id, c) in candidates.iter().enumerate() {
         let Some((_, bytes)) = inputs.iter().find(|(p, _)| *p == c.display) else {
             continue;
         };
         let mut file = discover::parse_bytes(c, id, bytes.to_vec(), &limits);
+        notices.extend(file_notices(&mut file));
         per_file.extend(check_file(&mut file, &active, &options.config));
         files.push(file);
     }
-    Ok(analyze(files, per_file, Vec::new(), options, None))
+    Ok(analyze(files, per_file, notices, options, None))
+}
+
+/// The notices a file gathered while it was read (CDK and Pulumi programs).
+fn file_notices(file: &mut SourceFile) -> Vec<crate::report::Notice> {
+    std::mem::take(&mut file.notices)
+        .into_iter()
+        .map(|reason| crate::report::Notice {
+            path: file.display.clone(),
+            reason,
+        })
+        .collect()
 }
 
 /// JSON or YAML by extension: a file a workspace rule may read even when

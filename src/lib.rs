@@ -14,6 +14,7 @@ pub mod engine;
 pub mod finding;
 pub mod hook;
 pub mod model;
+pub mod program;
 pub mod report;
 pub mod rules;
 pub mod shell;
