@@ -171,8 +171,8 @@ pub fn may_parse(path: &Path) -> bool {
             "json", "yml", "yaml", "template", "tf", "ts", "tsx", "mts", "cts", "js", "jsx", "mjs",
             "cjs", "py",
         ]
-            .iter()
-            .any(|known| e.eq_ignore_ascii_case(known))
+        .iter()
+        .any(|known| e.eq_ignore_ascii_case(known))
     })
 }
 

@@ -95,7 +95,11 @@ pub(crate) struct Emitter<'t> {
 /// Names of construct ids: letters and digits, as CloudFormation logical ids.
 fn logical(id: &str) -> String {
     let out: String = id.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    if out.is_empty() { "Resource".into() } else { out }
+    if out.is_empty() {
+        "Resource".into()
+    } else {
+        out
+    }
 }
 
 impl<'t> Emitter<'t> {
@@ -163,10 +167,16 @@ impl<'t> Emitter<'t> {
             "RolePolicyAttachment" | "PolicyAttachment" if !is_method => self.attachment(call),
             "Project" | "PipelineProject" | "CfnProject" if !is_method => self.project(call),
             "ShellStep" | "CodeBuildStep" if !is_method => self.shell_step(call),
-            "getPolicyDocument" | "get_policy_document" | "getPolicyDocumentOutput"
+            "getPolicyDocument"
+            | "get_policy_document"
+            | "getPolicyDocumentOutput"
             | "get_policy_document_output" => self.documents.push(call.clone()),
-            "addToPolicy" | "addToPrincipalPolicy" | "addToRolePolicy" | "add_to_policy"
-            | "add_to_principal_policy" | "add_to_role_policy" => self.add_statements(call),
+            "addToPolicy"
+            | "addToPrincipalPolicy"
+            | "addToRolePolicy"
+            | "add_to_policy"
+            | "add_to_principal_policy"
+            | "add_to_role_policy" => self.add_statements(call),
             "addManagedPolicy" | "add_managed_policy" => self.add_managed(call),
             "attachInlinePolicy" | "attach_inline_policy" => {}
             "addStatements" | "add_statements" => self.add_trust_statements(call),
@@ -400,7 +410,10 @@ impl<'t> Emitter<'t> {
                 let Some(inner) = &call.receiver else {
                     return Vec::new();
                 };
-                let extra = call.args.first().or_else(|| call.kwargs.first().map(|p| &p.value));
+                let extra = call
+                    .args
+                    .first()
+                    .or_else(|| call.kwargs.first().map(|p| &p.value));
                 let mut statements = self.principal_statements(inner, depth + 1);
                 if let Some(extra) = extra {
                     let extra = self.value(extra);
@@ -417,7 +430,11 @@ impl<'t> Emitter<'t> {
                 self.principal_statements(inner, depth + 1)
             }
             "WebIdentityPrincipal" | "OpenIdConnectPrincipal" | "FederatedPrincipal" => {
-                let first = arg_or_kw(call, 0, &["federated", "identityProvider", "openIdConnectProvider"]);
+                let first = arg_or_kw(
+                    call,
+                    0,
+                    &["federated", "identityProvider", "openIdConnectProvider"],
+                );
                 let federated = match (call.name(), first) {
                     (_, None) => s(head, "${federated}"),
                     ("OpenIdConnectPrincipal", Some(p)) => self.provider_arn(p),
@@ -432,11 +449,26 @@ impl<'t> Emitter<'t> {
                 } else {
                     s(head, "sts:AssumeRoleWithWebIdentity")
                 };
-                vec![trust_statement(head, "Federated", federated, action, conditions)]
+                vec![trust_statement(
+                    head,
+                    "Federated",
+                    federated,
+                    action,
+                    conditions,
+                )]
             }
             "ServicePrincipal" => {
-                let service = call.args.first().map_or_else(|| s(head, "${service}"), |a| self.value(a));
-                vec![trust_statement(head, "Service", service, s(head, "sts:AssumeRole"), None)]
+                let service = call
+                    .args
+                    .first()
+                    .map_or_else(|| s(head, "${service}"), |a| self.value(a));
+                vec![trust_statement(
+                    head,
+                    "Service",
+                    service,
+                    s(head, "sts:AssumeRole"),
+                    None,
+                )]
             }
             "AccountPrincipal" => {
                 let account = call.args.first().map(|a| self.value(a));
@@ -450,14 +482,35 @@ impl<'t> Emitter<'t> {
                     None => s(head, "${account}"),
                 };
                 let conditions = arg_or_kw(call, 1, &["conditions"]).map(|c| self.value(c));
-                vec![trust_statement(head, "AWS", account, s(head, "sts:AssumeRole"), conditions)]
+                vec![trust_statement(
+                    head,
+                    "AWS",
+                    account,
+                    s(head, "sts:AssumeRole"),
+                    conditions,
+                )]
             }
             "ArnPrincipal" => {
-                let arn = call.args.first().map_or_else(|| s(head, "${arn}"), |a| self.value(a));
-                vec![trust_statement(head, "AWS", arn, s(head, "sts:AssumeRole"), None)]
+                let arn = call
+                    .args
+                    .first()
+                    .map_or_else(|| s(head, "${arn}"), |a| self.value(a));
+                vec![trust_statement(
+                    head,
+                    "AWS",
+                    arn,
+                    s(head, "sts:AssumeRole"),
+                    None,
+                )]
             }
             "AnyPrincipal" | "StarPrincipal" => {
-                vec![trust_statement(head, "AWS", s(head, "*"), s(head, "sts:AssumeRole"), None)]
+                vec![trust_statement(
+                    head,
+                    "AWS",
+                    s(head, "*"),
+                    s(head, "sts:AssumeRole"),
+                    None,
+                )]
             }
             "AccountRootPrincipal" => vec![trust_statement(
                 head,
@@ -550,7 +603,10 @@ impl<'t> Emitter<'t> {
             id_span,
             span: call.span,
             ty: "AWS::IAM::OIDCProvider",
-            props: url.map(|u| entry("Url", Span::default(), u)).into_iter().collect(),
+            props: url
+                .map(|u| entry("Url", Span::default(), u))
+                .into_iter()
+                .collect(),
         });
     }
 
@@ -561,7 +617,9 @@ impl<'t> Emitter<'t> {
     /// `RolePolicy`, `UserPolicy`, `GroupPolicy`.
     fn policy(&mut self, call: &CallExpr) {
         let pulumi = matches!(call.args.first(), Some(Expr::Str(..)))
-            || self.props(call, 1).is_some_and(|p| p.get("policy").is_some());
+            || self
+                .props(call, 1)
+                .is_some_and(|p| p.get("policy").is_some());
         let (id, id_span, props) = if pulumi {
             let (id, span) = self.construct_id(call, 0);
             (id, span, self.props(call, 1))
@@ -632,10 +690,23 @@ impl<'t> Emitter<'t> {
     /// a managed policy attached to a role, read as the role's.
     fn attachment(&mut self, call: &CallExpr) {
         let (id, id_span) = self.construct_id(call, 0);
-        let Some(arn) = self.props(call, 1).and_then(|p| p.get("policyArn")).cloned() else {
+        let Some(arn) = self
+            .props(call, 1)
+            .and_then(|p| p.get("policyArn"))
+            .cloned()
+        else {
             return;
         };
         let arn = self.managed_arn(&arn);
+        // `role: ci.name` of a role of this file: that role's.
+        let target = self.props(call, 1).and_then(|p| match p.get("role") {
+            Some(Expr::Member(_, object, _)) => object.as_call().map(CallExpr::key),
+            _ => None,
+        });
+        if let Some(index) = target.and_then(|k| self.role_at.get(&k).copied()) {
+            self.roles[index].managed.push(arn);
+            return;
+        }
         let index = self.new_role(call, id, id_span);
         self.roles[index].managed.push(arn);
         // Not a role of its own: emitted as a role without trust below.
@@ -685,7 +756,10 @@ impl<'t> Emitter<'t> {
         if crate::model::fields::norm(prop) != "assumerolepolicy" {
             return;
         }
-        let Some(index) = object.as_call().and_then(|c| self.role_at.get(&c.key()).copied()) else {
+        let Some(index) = object
+            .as_call()
+            .and_then(|c| self.role_at.get(&c.key()).copied())
+        else {
             return;
         };
         let statements: Vec<Node> = call.args.iter().map(|a| self.statement(a)).collect();
@@ -742,22 +816,23 @@ impl<'t> Emitter<'t> {
                 _ => String::new(),
             };
             if holder == "ManagedPolicy" || holder == "ManagedPolicies" {
-                let pascal: String = if name.contains('_') || name.chars().all(|c| !c.is_lowercase())
-                {
-                    name.split('_')
-                        .map(|w| {
-                            let mut cs = w.chars();
-                            match cs.next() {
-                                Some(f) => {
-                                    f.to_ascii_uppercase().to_string() + &cs.as_str().to_ascii_lowercase()
+                let pascal: String =
+                    if name.contains('_') || name.chars().all(|c| !c.is_lowercase()) {
+                        name.split('_')
+                            .map(|w| {
+                                let mut cs = w.chars();
+                                match cs.next() {
+                                    Some(f) => {
+                                        f.to_ascii_uppercase().to_string()
+                                            + &cs.as_str().to_ascii_lowercase()
+                                    }
+                                    None => String::new(),
                                 }
-                                None => String::new(),
-                            }
-                        })
-                        .collect()
-                } else {
-                    name.clone()
-                };
+                            })
+                            .collect()
+                    } else {
+                        name.clone()
+                    };
                 let pascal = pascal.replace("Iam", "IAM");
                 return s(*span, &format!("arn:aws:iam::aws:policy/{pascal}"));
             }
@@ -807,7 +882,10 @@ impl<'t> Emitter<'t> {
                 entries.push(entry(to, props.key_span(from), self.value(v)));
             }
         }
-        for (from, to) in [("principals", "Principal"), ("notPrincipals", "NotPrincipal")] {
+        for (from, to) in [
+            ("principals", "Principal"),
+            ("notPrincipals", "NotPrincipal"),
+        ] {
             if let Some(Expr::Arr(span, items)) = props.get(from) {
                 let mut kinds: Vec<(String, Vec<Node>)> = Vec::new();
                 for item in items {
@@ -866,7 +944,9 @@ impl<'t> Emitter<'t> {
                     };
                     policy_document(call.head, statements)
                 }
-                "getPolicyDocument" | "get_policy_document" | "getPolicyDocumentOutput"
+                "getPolicyDocument"
+                | "get_policy_document"
+                | "getPolicyDocumentOutput"
                 | "get_policy_document_output" => {
                     self.used_documents.push(call.key());
                     self.pulumi_document(call)
@@ -928,12 +1008,21 @@ impl<'t> Emitter<'t> {
                 entries.push(entry(to, p.key_span(from), self.value(v)));
             }
         }
-        for (from, to) in [("principals", "Principal"), ("notPrincipals", "NotPrincipal")] {
+        for (from, to) in [
+            ("principals", "Principal"),
+            ("notPrincipals", "NotPrincipal"),
+        ] {
             if let Some(Expr::Arr(list_span, items)) = p.get(from) {
                 let mut kinds = Vec::new();
                 for item in items {
-                    let Some(ip) = object_props(item) else { continue };
-                    let ty = ip.get("type").and_then(Expr::as_str).unwrap_or("AWS").to_owned();
+                    let Some(ip) = object_props(item) else {
+                        continue;
+                    };
+                    let ty = ip
+                        .get("type")
+                        .and_then(Expr::as_str)
+                        .unwrap_or("AWS")
+                        .to_owned();
                     let ids = ip
                         .get("identifiers")
                         .map_or_else(|| seq(item.span(), Vec::new()), |v| self.value(v));
@@ -945,7 +1034,9 @@ impl<'t> Emitter<'t> {
         if let Some(Expr::Arr(list_span, items)) = p.get("conditions") {
             let mut ops: Vec<Entry> = Vec::new();
             for item in items {
-                let Some(cp) = object_props(item) else { continue };
+                let Some(cp) = object_props(item) else {
+                    continue;
+                };
                 let (Some(Expr::Str(test_span, test)), Some(variable)) =
                     (cp.get("test"), cp.get("variable"))
                 else {
@@ -970,7 +1061,11 @@ impl<'t> Emitter<'t> {
                     None => ops.push(entry(test, *test_span, map(item.span(), vec![inner]))),
                 }
             }
-            entries.push(entry("Condition", p.key_span("conditions"), map(*list_span, ops)));
+            entries.push(entry(
+                "Condition",
+                p.key_span("conditions"),
+                map(*list_span, ops),
+            ));
         }
         map(span, entries)
     }
@@ -1009,11 +1104,19 @@ impl<'t> Emitter<'t> {
         let mut env = Vec::new();
         if let Some(e) = props.get("environment").and_then(object_props) {
             if let Some(p) = e.get("privileged").or_else(|| e.get("privilegedMode")) {
-                env.push(entry("PrivilegedMode", e.key_span("privileged"), self.value(p)));
+                env.push(entry(
+                    "PrivilegedMode",
+                    e.key_span("privileged"),
+                    self.value(p),
+                ));
             }
             if let Some(Expr::Arr(_, vars)) = e.get("environmentVariables") {
                 let vars: Vec<Node> = vars.iter().map(|v| self.value(v)).collect();
-                env.push(entry("EnvironmentVariables", Span::default(), seq(call.head, vars)));
+                env.push(entry(
+                    "EnvironmentVariables",
+                    Span::default(),
+                    seq(call.head, vars),
+                ));
             }
             if let Some(t) = e.get("type") {
                 env.push(entry("Type", Span::default(), self.value(t)));
@@ -1021,7 +1124,11 @@ impl<'t> Emitter<'t> {
         }
         if let Some(Expr::Obj(span, vars)) = props.get("environmentVariables") {
             let vars = self.cdk_env_vars(vars);
-            env.push(entry("EnvironmentVariables", Span::default(), seq(*span, vars)));
+            env.push(entry(
+                "EnvironmentVariables",
+                Span::default(),
+                seq(*span, vars),
+            ));
         }
         if !env.is_empty() {
             out.push(entry("Environment", Span::default(), map(call.head, env)));
@@ -1142,7 +1249,10 @@ impl<'t> Emitter<'t> {
             spec.push(entry(
                 "env",
                 Span::default(),
-                map(*span, vec![entry("variables", Span::default(), map(*span, vars))]),
+                map(
+                    *span,
+                    vec![entry("variables", Span::default(), map(*span, vars))],
+                ),
             ));
         }
         let spec = map(call.span, spec);
@@ -1166,7 +1276,10 @@ impl<'t> Emitter<'t> {
             entry(
                 "Environment",
                 Span::default(),
-                map(head, vec![entry("PrivilegedMode", Span::default(), privileged)]),
+                map(
+                    head,
+                    vec![entry("PrivilegedMode", Span::default(), privileged)],
+                ),
             ),
         ];
         self.resources.push(Resource {
@@ -1221,9 +1334,7 @@ impl<'t> Emitter<'t> {
                     Some(Expr::Func(_, body)) => self.value_at(body, depth + 1),
                     _ => opaque(e, self.text),
                 },
-                "PolicyDocument" | "getPolicyDocument" | "get_policy_document" => {
-                    self.document(e)
-                }
+                "PolicyDocument" | "getPolicyDocument" | "get_policy_document" => self.document(e),
                 "PolicyStatement" => self.statement(e),
                 _ => opaque(e, self.text),
             },
@@ -1291,10 +1402,17 @@ impl<'t> Emitter<'t> {
             }
             if !role.managed.is_empty() {
                 let span = cover(role.managed.iter().map(|n| n.span));
-                props.push(entry("ManagedPolicyArns", Span::default(), seq(span, role.managed)));
+                props.push(entry(
+                    "ManagedPolicyArns",
+                    Span::default(),
+                    seq(span, role.managed),
+                ));
             }
             let start = role.span.start;
-            out.push((start, resource(&role.id, role.id_span, role.span, "AWS::IAM::Role", props)));
+            out.push((
+                start,
+                resource(&role.id, role.id_span, role.span, "AWS::IAM::Role", props),
+            ));
             if !role.added.is_empty() {
                 let doc = policy_document(role.added_span, role.added);
                 let id = format!("{}DefaultPolicy", role.id);
@@ -1311,7 +1429,10 @@ impl<'t> Emitter<'t> {
             }
         }
         for r in std::mem::take(&mut self.resources) {
-            out.push((r.span.start, resource(&r.id, r.id_span, r.span, r.ty, r.props)));
+            out.push((
+                r.span.start,
+                resource(&r.id, r.id_span, r.span, r.ty, r.props),
+            ));
         }
         for (receiver, head, statements) in std::mem::take(&mut self.orphans) {
             let id = self.unique(&format!("{}Policy", logical(&receiver)));
@@ -1400,7 +1521,11 @@ impl<'a> PropsView<'a> {
 
 fn policy_document(span: Span, statements: Vec<Node>) -> Node {
     let list_span = cover(statements.iter().map(|n| n.span));
-    let list_span = if list_span.is_empty() { span } else { list_span };
+    let list_span = if list_span.is_empty() {
+        span
+    } else {
+        list_span
+    };
     map(
         cover([span, list_span]),
         vec![
@@ -1422,7 +1547,10 @@ fn trust_statement(
         entry(
             "Principal",
             Span::default(),
-            map(principal.span, vec![entry(kind, Span::default(), principal)]),
+            map(
+                principal.span,
+                vec![entry(kind, Span::default(), principal)],
+            ),
         ),
         entry("Action", Span::default(), action),
     ];

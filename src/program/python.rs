@@ -19,9 +19,10 @@ pub fn parse(text: &str, _limits: &Limits) -> Result<Parsed, ParseError> {
     let mut calls = Vec::new();
     walk(root, |n| match n.kind() {
         "assignment" => {
-            if let (Some(left), Some(right)) =
-                (n.child_by_field_name("left"), n.child_by_field_name("right"))
-            {
+            if let (Some(left), Some(right)) = (
+                n.child_by_field_name("left"),
+                n.child_by_field_name("right"),
+            ) {
                 if matches!(left.kind(), "identifier" | "attribute") {
                     let name = compact(lower.slice(left));
                     lower.bindings.entry(name).or_default().push(right);
@@ -57,9 +58,7 @@ fn callee_name<'t>(call: TsNode<'_>, text: &'t str) -> &'t str {
         "attribute" => callee.child_by_field_name("attribute"),
         _ => Some(callee),
     };
-    named
-        .and_then(|n| text.get(n.byte_range()))
-        .unwrap_or("")
+    named.and_then(|n| text.get(n.byte_range())).unwrap_or("")
 }
 
 fn compact(s: &str) -> String {
@@ -203,7 +202,9 @@ impl<'t> Lower<'t> {
                 Expr::Member(span, Box::new(object), name)
             }
             "subscript" => {
-                let object = n.child_by_field_name("value").map(|o| self.expr(o, depth + 1));
+                let object = n
+                    .child_by_field_name("value")
+                    .map(|o| self.expr(o, depth + 1));
                 let index = n
                     .child_by_field_name("subscript")
                     .map(|i| self.expr(i, depth + 1));
@@ -282,7 +283,9 @@ impl<'t> Lower<'t> {
                 }
                 "escape_sequence" => out.push_str(&super::unescape(self.slice(child))),
                 "interpolation" => {
-                    let inner = child.child_by_field_name("expression").or_else(|| child.named_child(0));
+                    let inner = child
+                        .child_by_field_name("expression")
+                        .or_else(|| child.named_child(0));
                     match inner.map(|i| self.expr(i, depth + 1)) {
                         Some(Expr::Str(_, s)) | Some(Expr::Num(_, s)) => out.push_str(&s),
                         Some(other) => out.push_str(&other.hole(self.text)),

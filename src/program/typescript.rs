@@ -24,30 +24,30 @@ pub fn parse(text: &str, _limits: &Limits) -> Result<Parsed, ParseError> {
         resolving: 0,
     };
     let mut calls = Vec::new();
-    walk(root, |n| {
-        match n.kind() {
-            "variable_declarator" => {
-                if let (Some(name), Some(value)) =
-                    (n.child_by_field_name("name"), n.child_by_field_name("value"))
-                {
-                    if name.kind() == "identifier" {
-                        lower.bind(lower.slice(name).to_owned(), value);
-                    }
+    walk(root, |n| match n.kind() {
+        "variable_declarator" => {
+            if let (Some(name), Some(value)) = (
+                n.child_by_field_name("name"),
+                n.child_by_field_name("value"),
+            ) {
+                if name.kind() == "identifier" {
+                    lower.bind(lower.slice(name).to_owned(), value);
                 }
             }
-            "assignment_expression" => {
-                if let (Some(left), Some(right)) =
-                    (n.child_by_field_name("left"), n.child_by_field_name("right"))
-                {
-                    if matches!(left.kind(), "identifier" | "member_expression") {
-                        let name = compact(lower.slice(left));
-                        lower.bind(name, right);
-                    }
-                }
-            }
-            "new_expression" | "call_expression" => calls.push(n),
-            _ => {}
         }
+        "assignment_expression" => {
+            if let (Some(left), Some(right)) = (
+                n.child_by_field_name("left"),
+                n.child_by_field_name("right"),
+            ) {
+                if matches!(left.kind(), "identifier" | "member_expression") {
+                    let name = compact(lower.slice(left));
+                    lower.bind(name, right);
+                }
+            }
+        }
+        "new_expression" | "call_expression" => calls.push(n),
+        _ => {}
     });
     let mut emitter = Emitter::new(text);
     for call in calls {
@@ -97,9 +97,7 @@ fn callee_name<'t>(call: TsNode<'_>, text: &'t str) -> &'t str {
         "member_expression" => callee.child_by_field_name("property"),
         _ => Some(callee),
     };
-    named
-        .and_then(|n| text.get(n.byte_range()))
-        .unwrap_or("")
+    named.and_then(|n| text.get(n.byte_range())).unwrap_or("")
 }
 
 fn compact(s: &str) -> String {
@@ -189,8 +187,12 @@ impl<'t> Lower<'t> {
             "new_expression" | "call_expression" => self.call(n, depth),
             "member_expression" => self.member(n, depth),
             "subscript_expression" => {
-                let object = n.child_by_field_name("object").map(|o| self.expr(o, depth + 1));
-                let index = n.child_by_field_name("index").map(|i| self.expr(i, depth + 1));
+                let object = n
+                    .child_by_field_name("object")
+                    .map(|o| self.expr(o, depth + 1));
+                let index = n
+                    .child_by_field_name("index")
+                    .map(|i| self.expr(i, depth + 1));
                 match (object, index) {
                     (Some(Expr::Obj(_, props)), Some(Expr::Str(_, key))) => {
                         match props.iter().rev().find(|p| p.key == key) {
@@ -207,8 +209,12 @@ impl<'t> Lower<'t> {
                     _ => self.opaque(n),
                 }
             }
-            "parenthesized_expression" | "as_expression" | "satisfies_expression"
-            | "non_null_expression" | "type_assertion" | "await_expression" => {
+            "parenthesized_expression"
+            | "as_expression"
+            | "satisfies_expression"
+            | "non_null_expression"
+            | "type_assertion"
+            | "await_expression" => {
                 let mut cursor = n.walk();
                 let inner = n
                     .named_children(&mut cursor)
@@ -228,12 +234,10 @@ impl<'t> Lower<'t> {
             "binary_expression" => self.concat(n, depth),
             "arrow_function" | "function_expression" | "function" => {
                 match n.child_by_field_name("body") {
-                    Some(body) if body.kind() == "statement_block" => {
-                        match returned(body) {
-                            Some(r) => Expr::Func(span, Box::new(self.expr(r, depth + 1))),
-                            None => self.opaque(n),
-                        }
-                    }
+                    Some(body) if body.kind() == "statement_block" => match returned(body) {
+                        Some(r) => Expr::Func(span, Box::new(self.expr(r, depth + 1))),
+                        None => self.opaque(n),
+                    },
                     Some(body) => Expr::Func(span, Box::new(self.expr(body, depth + 1))),
                     None => self.opaque(n),
                 }
@@ -253,7 +257,9 @@ impl<'t> Lower<'t> {
             .filter(|c| c.kind() == "template_substitution")
             .collect();
         for sub in subs {
-            out.push_str(&super::unescape(self.text.get(at..sub.start_byte()).unwrap_or("")));
+            out.push_str(&super::unescape(
+                self.text.get(at..sub.start_byte()).unwrap_or(""),
+            ));
             let inner = sub.named_child(0);
             match inner.map(|i| self.expr(i, depth + 1)) {
                 Some(Expr::Str(_, s)) | Some(Expr::Num(_, s)) => out.push_str(&s),
@@ -262,7 +268,9 @@ impl<'t> Lower<'t> {
             }
             at = sub.end_byte();
         }
-        out.push_str(&super::unescape(self.text.get(at..end.max(at)).unwrap_or("")));
+        out.push_str(&super::unescape(
+            self.text.get(at..end.max(at)).unwrap_or(""),
+        ));
         Expr::Str(span, out)
     }
 
@@ -305,11 +313,13 @@ impl<'t> Lower<'t> {
                     };
                     let key = match k.kind() {
                         "string" => string_value(self.slice(k)),
-                        "computed_property_name" => match k.named_child(0).map(|e| self.expr(e, depth + 1)) {
-                            Some(Expr::Str(_, s)) | Some(Expr::Num(_, s)) => s,
-                            Some(other) => other.hole(self.text),
-                            None => String::new(),
-                        },
+                        "computed_property_name" => {
+                            match k.named_child(0).map(|e| self.expr(e, depth + 1)) {
+                                Some(Expr::Str(_, s)) | Some(Expr::Num(_, s)) => s,
+                                Some(other) => other.hole(self.text),
+                                None => String::new(),
+                            }
+                        }
                         _ => self.slice(k).to_owned(),
                     };
                     let value = self.expr(v, depth + 1);
@@ -417,12 +427,7 @@ fn dotted(text: &str) -> Vec<String> {
     compact(text)
         .replace("?.", ".")
         .split('.')
-        .map(|s| {
-            s.split(['<', '(', '!'])
-                .next()
-                .unwrap_or("")
-                .to_owned()
-        })
+        .map(|s| s.split(['<', '(', '!']).next().unwrap_or("").to_owned())
         .collect()
 }
 
@@ -437,8 +442,6 @@ fn returned(body: TsNode<'_>) -> Option<TsNode<'_>> {
 
 /// The value of a quoted string literal.
 fn string_value(raw: &str) -> String {
-    let inner = raw
-        .get(1..raw.len().saturating_sub(1))
-        .unwrap_or("");
+    let inner = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("");
     super::unescape(inner)
 }

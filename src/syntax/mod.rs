@@ -109,8 +109,12 @@ pub fn parse(syntax: Syntax, text: &str, limits: &Limits) -> Result<Document, Pa
         Syntax::Json => vec![json::parse(text, limits)?],
         Syntax::Yaml => yaml::parse(text, limits)?,
         Syntax::Hcl => vec![hcl::parse(text, limits)?],
-        Syntax::TypeScript => vec![crate::program::parse(crate::program::Lang::TypeScript, text, limits)?.root],
-        Syntax::Python => vec![crate::program::parse(crate::program::Lang::Python, text, limits)?.root],
+        Syntax::TypeScript => {
+            vec![crate::program::parse(crate::program::Lang::TypeScript, text, limits)?.root]
+        }
+        Syntax::Python => {
+            vec![crate::program::parse(crate::program::Lang::Python, text, limits)?.root]
+        }
     };
     Ok(Document { syntax, roots })
 }
