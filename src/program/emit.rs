@@ -1529,7 +1529,15 @@ fn policy_document(span: Span, statements: Vec<Node>) -> Node {
     map(
         cover([span, list_span]),
         vec![
-            entry("Version", Span::default(), s(span, "2012-10-17")),
+            // Written by nobody: an empty span where the document starts.
+            entry(
+                "Version",
+                Span::default(),
+                s(
+                    Span::new(span.start as usize, span.start as usize),
+                    "2012-10-17",
+                ),
+            ),
             entry("Statement", Span::default(), seq(list_span, statements)),
         ],
     )

@@ -1,0 +1,100 @@
+//! CDK and Pulumi programs as hostile input: large minified bundles, broken
+//! syntax, invalid UTF-8 and deep nesting never crash a scan; each gives a
+//! notice or is read, and the other files are still scanned.
+
+use shiplint::engine::{ScanOptions, scan_in_memory};
+
+const ROLE: &str = "new iam.Role(this,'R',{assumedBy:new iam.WebIdentityPrincipal(p.openIdConnectProviderArn,{StringLike:{'token.actions.githubusercontent.com:sub':'repo:*'}})});";
+
+fn rules_of(report: &shiplint::report::Report, path: &str) -> Vec<String> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.place.path == path)
+        .map(|f| f.rule.to_string())
+        .collect()
+}
+
+#[test]
+fn five_megabytes_of_minified_javascript() {
+    let mut bundle = String::from("const iam=require('aws-cdk-lib/aws-iam');");
+    let chunk = "function f(a,b){return a.map(x=>({k:x+b,v:[x,b,{n:null}]})).filter(Boolean)}var q=f([1,2,3],'s');";
+    while bundle.len() < 5 * 1024 * 1024 {
+        bundle.push_str(chunk);
+    }
+    bundle.push_str(ROLE);
+    let broken = format!("import * as iam from 'aws-cdk-lib/aws-iam';\nconst = (;\n{ROLE}\n");
+    let started = std::time::Instant::now();
+    let report = scan_in_memory(
+        &[
+            ("dist/bundle.js", bundle.as_bytes()),
+            ("lib/broken.ts", broken.as_bytes()),
+        ],
+        &ScanOptions::default(),
+    )
+    .expect("scan");
+    assert!(
+        started.elapsed().as_secs() < 60,
+        "took {:?}",
+        started.elapsed()
+    );
+    // The bundle is read whole: its role at the very end is found.
+    assert!(
+        rules_of(&report, "dist/bundle.js").contains(&"oidc-subject-any-owner".to_string()),
+        "{:?}",
+        report.findings
+    );
+    assert!(rules_of(&report, "lib/broken.ts").contains(&"oidc-subject-any-owner".to_string()));
+    assert!(
+        report
+            .notices
+            .iter()
+            .any(|n| n.path == "lib/broken.ts" && n.reason.contains("syntax error at line 2")),
+        "{:?}",
+        report.notices
+    );
+}
+
+#[test]
+fn hostile_programs_never_stop_the_scan() {
+    let deep = format!(
+        "import * as iam from 'aws-cdk-lib/aws-iam';\nnew iam.Role(this, 'R', {{ assumedBy: {}{} }});\n",
+        "new iam.CompositePrincipal(".repeat(5000),
+        ")".repeat(5000)
+    );
+    let mut invalid = b"from aws_cdk import aws_iam as iam\n# \xc3\x28\n".to_vec();
+    invalid.extend_from_slice(
+        b"iam.Role(self, 'R', assumed_by=iam.WebIdentityPrincipal(p.openIdConnectProviderArn, {'StringLike': {'token.actions.githubusercontent.com:sub': 'repo:*'}}))\n",
+    );
+    let garbage: Vec<u8> = (0..200_000u32)
+        .map(|i| b"({[`'\"\\$)}]\n aws_cdk"[(i * 7 % 21) as usize])
+        .collect();
+    let policy = br#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Principal":"*"}]}"#;
+    let report = scan_in_memory(
+        &[
+            ("deep.ts", deep.as_bytes()),
+            ("invalid.py", &invalid),
+            ("garbage.py", &garbage),
+            ("garbage.ts", &garbage),
+            ("trust.json", policy),
+        ],
+        &ScanOptions::default(),
+    )
+    .expect("scan");
+    assert!(rules_of(&report, "invalid.py").contains(&"oidc-subject-any-owner".to_string()));
+    assert!(
+        report
+            .notices
+            .iter()
+            .any(|n| n.path == "invalid.py" && n.reason.contains("UTF-8"))
+    );
+    assert!(
+        report.notices.iter().any(|n| n.path == "deep.ts"),
+        "{:?}",
+        report.notices
+    );
+    assert!(
+        !rules_of(&report, "trust.json").is_empty(),
+        "the other files are scanned"
+    );
+}
