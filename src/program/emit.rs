@@ -90,6 +90,9 @@ pub(crate) struct Emitter<'t> {
     used_documents: Vec<u32>,
     documents: Vec<CallExpr>,
     ids: HashMap<String, usize>,
+    /// What `statement.addActions(...)` and the like added to a
+    /// `PolicyStatement`, by the statement's construct.
+    statement_extra: HashMap<u32, Vec<(&'static str, Node)>>,
 }
 
 /// Names of construct ids: letters and digits, as CloudFormation logical ids.
@@ -113,6 +116,7 @@ impl<'t> Emitter<'t> {
             used_documents: Vec::new(),
             documents: Vec::new(),
             ids: HashMap::new(),
+            statement_extra: HashMap::new(),
         }
     }
 
@@ -180,6 +184,7 @@ impl<'t> Emitter<'t> {
             "addManagedPolicy" | "add_managed_policy" => self.add_managed(call),
             "attachInlinePolicy" | "attach_inline_policy" => {}
             "addStatements" | "add_statements" => self.add_trust_statements(call),
+            name if statement_mutator(name).is_some() => self.mutate_statement(call),
             _ => {}
         }
     }
@@ -740,6 +745,44 @@ impl<'t> Emitter<'t> {
         self.orphans.push((receiver, call.head, statements));
     }
 
+    /// `statement.addActions('s3:*')`, `addAllResources()`, ...
+    fn mutate_statement(&mut self, call: &CallExpr) {
+        let Some(target) = call.receiver.as_ref().and_then(Expr::as_call) else {
+            return;
+        };
+        if target.name() != "PolicyStatement" {
+            return;
+        }
+        let Some(key) = statement_mutator(call.name()) else {
+            return;
+        };
+        let values: Vec<Node> = if key == "Resource" && call.name().contains("ll") {
+            vec![s(call.head, "*")]
+        } else if key == "Condition" {
+            // addCondition(operator, {key: values})
+            match (call.args.first(), call.args.get(1)) {
+                (Some(Expr::Str(sp, op)), Some(v)) => {
+                    let v = self.value(v);
+                    vec![map(call.span, vec![entry(op, *sp, v)])]
+                }
+                _ => return,
+            }
+        } else {
+            call.args
+                .iter()
+                .flat_map(|a| match self.value(a) {
+                    Node {
+                        kind: NodeKind::Seq(items),
+                        ..
+                    } => items.into_vec(),
+                    other => vec![other],
+                })
+                .collect()
+        };
+        let extra = self.statement_extra.entry(target.key()).or_default();
+        extra.extend(values.into_iter().map(|v| (key, v)));
+    }
+
     fn add_managed(&mut self, call: &CallExpr) {
         let Some(index) = self.receiver_role(call) else {
             return;
@@ -856,6 +899,14 @@ impl<'t> Emitter<'t> {
             }
             _ => return self.value(e),
         }
+        let mut out = self.statement_props(call);
+        if let Some(extra) = self.statement_extra.get(&call.key()) {
+            add_to_statement(&mut out, extra);
+        }
+        out
+    }
+
+    fn statement_props(&mut self, call: &CallExpr) -> Node {
         let head = call.head;
         let props = self.props(call, 0);
         let mut entries = Vec::new();
@@ -1602,6 +1653,52 @@ fn resource(id: &str, id_span: Span, span: Span, ty: &str, props: Vec<Entry>) ->
     )
 }
 
+/// The statement key a `PolicyStatement` method adds to.
+pub(crate) fn statement_mutator(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "addActions" | "add_actions" => "Action",
+        "addNotActions" | "add_not_actions" => "NotAction",
+        "addResources" | "add_resources" | "addAllResources" | "add_all_resources" => "Resource",
+        "addNotResources" | "add_not_resources" => "NotResource",
+        "addCondition" | "add_condition" => "Condition",
+        _ => return None,
+    })
+}
+
+/// Adds values to a statement's keys (lists are extended, conditions merged).
+fn add_to_statement(statement: &mut Node, extra: &[(&'static str, Node)]) {
+    let NodeKind::Map(entries) = &mut statement.kind else {
+        return;
+    };
+    let mut list = std::mem::take(entries).into_vec();
+    for (key, value) in extra {
+        if *key == "Condition" {
+            let mut st = map(Span::default(), std::mem::take(&mut list));
+            merge_conditions(&mut st, value);
+            if let NodeKind::Map(e) = st.kind {
+                list = e.into_vec();
+            }
+            continue;
+        }
+        match list.iter_mut().find(|e| e.key.text == *key) {
+            Some(e) => {
+                let mut items = match std::mem::replace(&mut e.value.kind, NodeKind::Null) {
+                    NodeKind::Seq(items) => items.into_vec(),
+                    other => vec![Node::new(e.value.span, other)],
+                };
+                items.push(value.clone());
+                e.value.kind = NodeKind::Seq(items.into_boxed_slice());
+            }
+            None => list.push(entry(
+                key,
+                Span::default(),
+                seq(value.span, vec![value.clone()]),
+            )),
+        }
+    }
+    *entries = list.into_boxed_slice();
+}
+
 /// Calls the emitter looks at: every other call is never lowered, so that
 /// ordinary code costs a name comparison.
 pub(crate) fn interesting(name: &str) -> bool {
@@ -1642,5 +1739,5 @@ pub(crate) fn interesting(name: &str) -> bool {
             | "add_managed_policy"
             | "addStatements"
             | "add_statements"
-    )
+    ) || statement_mutator(name).is_some()
 }

@@ -33,7 +33,12 @@ pub fn parse(text: &str, _limits: &Limits) -> Result<Parsed, ParseError> {
         _ => {}
     });
     let mut emitter = Emitter::new(text);
-    for call in calls {
+    // Statement mutators first: a statement may be attached before it is
+    // completed (`role.addToPolicy(s); s.addActions(...)`).
+    let is_mutator =
+        |n: &tree_sitter::Node<'_>| super::emit::statement_mutator(callee_name(*n, text)).is_some();
+    let (first, rest): (Vec<_>, Vec<_>) = calls.into_iter().partition(is_mutator);
+    for call in first.into_iter().chain(rest) {
         if !super::emit::interesting(callee_name(call, text)) {
             continue;
         }
