@@ -534,10 +534,10 @@ impl<'t> Emitter<'t> {
     fn provider_arn(&mut self, e: &Expr) -> Node {
         match e {
             Expr::Member(span, object, prop) => {
-                if let Some(call) = object.as_call() {
-                    if let Some(id) = self.provider_id(call) {
-                        return s(*span, &format!("${{{id}}}"));
-                    }
+                if let Some(call) = object.as_call()
+                    && let Some(id) = self.provider_id(call)
+                {
+                    return s(*span, &format!("${{{id}}}"));
                 }
                 let _ = prop;
                 self.value(e)
@@ -580,7 +580,7 @@ impl<'t> Emitter<'t> {
         } else {
             self.props(call, if pulumi { 1 } else { 2 })
                 .and_then(|p| p.get("url"))
-                .map(|u| u.clone())
+                .cloned()
                 .map(|u| self.value(&u))
         };
         let mut props = Vec::new();
@@ -1184,10 +1184,10 @@ impl<'t> Emitter<'t> {
         if !env.is_empty() {
             out.push(entry("Environment", Span::default(), map(call.head, env)));
         }
-        if let Some(cache) = props.get("cache") {
-            if let Some(c) = self.cache(cache) {
-                out.push(entry("Cache", Span::default(), c));
-            }
+        if let Some(cache) = props.get("cache")
+            && let Some(c) = self.cache(cache)
+        {
+            out.push(entry("Cache", Span::default(), c));
         }
         self.resources.push(Resource {
             id,

@@ -22,11 +22,10 @@ pub fn parse(text: &str, _limits: &Limits) -> Result<Parsed, ParseError> {
             if let (Some(left), Some(right)) = (
                 n.child_by_field_name("left"),
                 n.child_by_field_name("right"),
-            ) {
-                if matches!(left.kind(), "identifier" | "attribute") {
-                    let name = compact(lower.slice(left));
-                    lower.bindings.entry(name).or_default().push(right);
-                }
+            ) && matches!(left.kind(), "identifier" | "attribute")
+            {
+                let name = compact(lower.slice(left));
+                lower.bindings.entry(name).or_default().push(right);
             }
         }
         "call" => calls.push(n),
@@ -198,10 +197,10 @@ impl<'t> Lower<'t> {
                     return self.opaque(n);
                 };
                 let name = self.slice(a).to_owned();
-                if self.slice(o) == "self" {
-                    if let Some(e) = self.resolve(&compact(self.slice(n)), n, depth) {
-                        return e;
-                    }
+                if self.slice(o) == "self"
+                    && let Some(e) = self.resolve(&compact(self.slice(n)), n, depth)
+                {
+                    return e;
                 }
                 let object = self.expr(o, depth + 1);
                 Expr::Member(span, Box::new(object), name)

@@ -10,10 +10,10 @@ pub fn parse(text: &str, _limits: &Limits) -> Result<Parsed, ParseError> {
     let mut tree = super::run_parser(tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(), text)?;
     if tree.root_node().has_error() {
         // JavaScript with JSX, or TSX: the other grammar may read it whole.
-        if let Ok(tsx) = super::run_parser(tree_sitter_typescript::LANGUAGE_TSX.into(), text) {
-            if !tsx.root_node().has_error() {
-                tree = tsx;
-            }
+        if let Ok(tsx) = super::run_parser(tree_sitter_typescript::LANGUAGE_TSX.into(), text)
+            && !tsx.root_node().has_error()
+        {
+            tree = tsx;
         }
     }
     let root = tree.root_node();
@@ -29,21 +29,19 @@ pub fn parse(text: &str, _limits: &Limits) -> Result<Parsed, ParseError> {
             if let (Some(name), Some(value)) = (
                 n.child_by_field_name("name"),
                 n.child_by_field_name("value"),
-            ) {
-                if name.kind() == "identifier" {
-                    lower.bind(lower.slice(name).to_owned(), value);
-                }
+            ) && name.kind() == "identifier"
+            {
+                lower.bind(lower.slice(name).to_owned(), value);
             }
         }
         "assignment_expression" => {
             if let (Some(left), Some(right)) = (
                 n.child_by_field_name("left"),
                 n.child_by_field_name("right"),
-            ) {
-                if matches!(left.kind(), "identifier" | "member_expression") {
-                    let name = compact(lower.slice(left));
-                    lower.bind(name, right);
-                }
+            ) && matches!(left.kind(), "identifier" | "member_expression")
+            {
+                let name = compact(lower.slice(left));
+                lower.bind(name, right);
             }
         }
         "new_expression" | "call_expression" => calls.push(n),
@@ -367,16 +365,16 @@ impl<'t> Lower<'t> {
         };
         let name = self.slice(p).to_owned();
         // `this.role` assigned in the constructor.
-        if o.kind() == "this" {
-            if let Some(e) = self.resolve(&compact(self.slice(n)), n, depth) {
-                return e;
-            }
+        if o.kind() == "this"
+            && let Some(e) = self.resolve(&compact(self.slice(n)), n, depth)
+        {
+            return e;
         }
         let object = self.expr(o, depth + 1);
-        if let Expr::Obj(_, props) = &object {
-            if let Some(p) = props.iter().rev().find(|p| p.key == name) {
-                return p.value.clone();
-            }
+        if let Expr::Obj(_, props) = &object
+            && let Some(p) = props.iter().rev().find(|p| p.key == name)
+        {
+            return p.value.clone();
         }
         Expr::Member(span_of(n), Box::new(object), name)
     }
@@ -411,11 +409,8 @@ impl<'t> Lower<'t> {
                 }
             }
         }
-        let head_end = if n.kind() == "new_expression" {
-            callee.end_byte()
-        } else {
-            callee.end_byte()
-        };
+        // `new iam.Role` / `iam.Role`: up to the end of the callee.
+        let head_end = callee.end_byte();
         Expr::Call(Box::new(CallExpr {
             span,
             head: Span::new(n.start_byte(), head_end),
