@@ -1620,7 +1620,9 @@ fn trust_statement(
     map(span, entries)
 }
 
-/// Adds the operators of `extra` to a statement's `Condition`.
+/// Adds the operators of `extra` to a statement's `Condition`: an operator
+/// already there gets the new keys (a key written again is replaced), as CDK
+/// merges them.
 fn merge_conditions(statement: &mut Node, extra: &Node) {
     let NodeKind::Map(entries) = &mut statement.kind else {
         return;
@@ -1629,14 +1631,39 @@ fn merge_conditions(statement: &mut Node, extra: &Node) {
     match list.iter_mut().find(|e| e.key.text == "Condition") {
         Some(cond) => {
             if let (NodeKind::Map(have), Some(more)) = (&mut cond.value.kind, extra.entries()) {
-                let mut v = std::mem::take(have).into_vec();
-                v.extend(more.iter().cloned());
-                *have = v.into_boxed_slice();
+                let mut ops = std::mem::take(have).into_vec();
+                for op in more {
+                    match ops.iter_mut().find(|o| o.key.text == op.key.text) {
+                        Some(existing) => merge_keys(&mut existing.value, &op.value),
+                        None => ops.push(op.clone()),
+                    }
+                }
+                *have = ops.into_boxed_slice();
             }
         }
         None => list.push(entry("Condition", Span::default(), extra.clone())),
     }
     *entries = list.into_boxed_slice();
+}
+
+/// The keys of `more` into the mapping `into`; a key already there is
+/// replaced.
+fn merge_keys(into: &mut Node, more: &Node) {
+    let (NodeKind::Map(have), Some(more)) = (&mut into.kind, more.entries()) else {
+        *into = more.clone();
+        return;
+    };
+    let mut keys = std::mem::take(have).into_vec();
+    for k in more {
+        match keys
+            .iter_mut()
+            .find(|e| e.key.text.eq_ignore_ascii_case(&k.key.text))
+        {
+            Some(e) => *e = k.clone(),
+            None => keys.push(k.clone()),
+        }
+    }
+    *have = keys.into_boxed_slice();
 }
 
 fn resource(id: &str, id_span: Span, span: Span, ty: &str, props: Vec<Entry>) -> Entry {

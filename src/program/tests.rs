@@ -185,3 +185,26 @@ fn holes_are_short_and_single_line() {
     assert_eq!(hole_text("props\n  .owner"), "${props .owner}");
     assert!(hole_text(&"x".repeat(500)).len() < 100);
 }
+
+#[test]
+fn with_conditions_merges_operators_without_duplicate_keys() {
+    let text = r#"import * as iam from 'aws-cdk-lib/aws-iam';
+new iam.Role(this, 'R', {
+  assumedBy: new iam.WebIdentityPrincipal(arn, {
+    StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' },
+  }).withConditions({
+    StringEquals: { 'token.actions.githubusercontent.com:sub': 'repo:acme/app:ref:refs/heads/main' },
+  }),
+});
+"#;
+    let file = load_str("a.ts", text);
+    let model = crate::model::iam::of(&file);
+    let conditions = &model.policies[0].statements[0].conditions;
+    assert_eq!(conditions.len(), 2);
+    let report = crate::engine::scan_in_memory(
+        &[("a.ts", text.as_bytes())],
+        &crate::engine::ScanOptions::default(),
+    )
+    .expect("scan");
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+}
