@@ -497,7 +497,9 @@ mod tests {
                 }
             }
         }
-        assert!(!may_parse(Path::new("main.py")));
+        assert!(!may_parse(Path::new("main.go")));
+        // Programs are sized: a CDK or Pulumi program may be parsed.
+        assert!(may_parse(Path::new("main.py")));
     }
 
     #[test]
