@@ -395,6 +395,7 @@ pub fn parse_bytes(
     let (kind, syntax) = classify(&candidate.display, prefix);
     let lines = syntax::LineIndex::new(&text);
     let mut notices = Vec::new();
+    let mut uses = Vec::new();
     let (doc, parse_error) = match (syntax, invalid_at) {
         // Programs: tree-sitter reads what it can; problems are notices.
         (Some(syntax @ (Syntax::TypeScript | Syntax::Python)), invalid_at) => {
@@ -411,6 +412,7 @@ pub fn parse_bytes(
             match crate::program::parse(lang, &text, limits) {
                 Ok(parsed) => {
                     notices.extend(parsed.warnings);
+                    uses = parsed.uses;
                     (
                         Some(syntax::Document {
                             syntax,
@@ -452,6 +454,7 @@ pub fn parse_bytes(
         doc,
         parse_error,
         notices,
+        uses,
         models,
         suppressions,
     }

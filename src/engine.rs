@@ -209,6 +209,7 @@ fn analyze(
     };
     raw.extend(joined.into_iter().flatten());
     route_into_dropped_trees(&files, &mut raw, &options.config);
+    crate::program::relate_uses(&files, &mut raw);
 
     let finished = finish(&files, raw, &selection, options.ignore_comments);
     Report {

@@ -312,40 +312,30 @@ impl<'t> Emitter<'t> {
             Some(p) => self.provider_arn(p),
             None => s(head, GITHUB_PROVIDER_ARN),
         };
-        let part = |e: Option<&Expr>, text: &str| -> (String, Span) {
-            match e {
-                Some(Expr::Str(span, t)) => (t.clone(), *span),
-                Some(other) => (other.hole(text), other.span()),
-                None => ("*".into(), Span::default()),
-            }
+        // One subject, or one per `trustedRepositories` entry (newer
+        // versions of the construct).
+        let mut subjects = Vec::new();
+        let trusted = match props.get("trustedRepositories") {
+            Some(Expr::Arr(_, items)) => items.iter().filter_map(object_props).collect(),
+            _ => vec![props],
         };
-        let (owner, owner_span) = part(props.get("owner"), self.text);
-        let (repo, repo_span) = part(props.get("repo"), self.text);
-        let (filter, filter_span) = part(props.get("filter"), self.text);
-        // The decisive literal: the loosest part written.
-        let wild = |t: &str| t.contains(['*', '?']);
-        let sub_span = if wild(&owner) && !owner_span.is_empty() {
-            owner_span
-        } else if wild(&repo) && !repo_span.is_empty() {
-            repo_span
-        } else if !filter_span.is_empty() {
-            filter_span
-        } else {
-            head
-        };
-        let subject = format!("repo:{owner}/{repo}:{filter}");
+        for repo in trusted {
+            let (subject, span) = github_subject(repo, self.text, head);
+            subjects.push(s(span, &subject));
+        }
+        let sub_span = cover(subjects.iter().map(|n| n.span));
         let condition = map(
             head,
             vec![
                 entry(
-                    "StringLike",
+                    "ForAnyValue:StringLike",
                     Span::default(),
                     map(
                         sub_span,
                         vec![entry(
                             "token.actions.githubusercontent.com:sub",
                             Span::default(),
-                            s(sub_span, &subject),
+                            seq(sub_span, subjects),
                         )],
                     ),
                 ),
@@ -544,7 +534,8 @@ impl<'t> Emitter<'t> {
             }
             Expr::Call(call) => {
                 if let Some(id) = self.provider_id(call) {
-                    return s(call.head, &format!("${{{id}}}"));
+                    // Where the provider is named, not where it is created.
+                    return s(call.via.unwrap_or(call.head), &format!("${{{id}}}"));
                 }
                 match call.name() {
                     "fromOpenIdConnectProviderArn" | "from_open_id_connect_provider_arn" => {
@@ -1433,6 +1424,17 @@ impl<'t> Emitter<'t> {
                 props: vec![entry(key, Span::default(), doc)],
             });
         }
+        let hosts = self.provider_hosts();
+        for r in &mut self.resources {
+            if r.ty != "AWS::IAM::Role" {
+                continue;
+            }
+            for e in &mut r.props {
+                if e.key.text == "AssumeRolePolicyDocument" {
+                    settle_trust(&mut e.value, &hosts);
+                }
+            }
+        }
         let mut out: Vec<(u32, Entry)> = Vec::new();
         let roles = std::mem::take(&mut self.roles);
         for role in roles {
@@ -1444,7 +1446,8 @@ impl<'t> Emitter<'t> {
                 }
                 None => None,
             };
-            if let Some(t) = trust {
+            if let Some(mut t) = trust {
+                settle_trust(&mut t, &hosts);
                 props.push(entry("AssumeRolePolicyDocument", Span::default(), t));
             }
             if !role.inline.is_empty() {
@@ -1503,6 +1506,143 @@ impl<'t> Emitter<'t> {
         let resources = map(span, out.into_iter().map(|(_, e)| e).collect());
         map(span, vec![entry("Resources", Span::default(), resources)])
     }
+}
+
+impl Emitter<'_> {
+    /// The issuer host of each OIDC provider of this file, by logical id.
+    fn provider_hosts(&self) -> HashMap<String, String> {
+        self.resources
+            .iter()
+            .filter(|r| r.ty == "AWS::IAM::OIDCProvider")
+            .filter_map(|r| {
+                let url = r.props.iter().find(|e| e.key.text == "Url")?;
+                let url = url.value.as_str()?;
+                let host = url.strip_prefix("https://").unwrap_or(url);
+                (!host.contains("${")).then(|| (r.id.clone(), host.to_owned()))
+            })
+            .collect()
+    }
+}
+
+/// Makes a trust document say only what the program shows. A statement whose
+/// conditions are not known in full (conditions passed in from elsewhere, an
+/// unknown spread, an operator or key that is not resolved) is left out: what
+/// is unknown may well pin the subject, and reading it as absent would report
+/// a role open to everyone. A key `${x}:sub` whose prefix is unknown takes the
+/// issuer of the statement's provider when that is known.
+fn settle_trust(doc: &mut Node, hosts: &HashMap<String, String>) {
+    let NodeKind::Map(entries) = &mut doc.kind else {
+        return;
+    };
+    for e in entries.iter_mut() {
+        if e.key.text != "Statement" {
+            continue;
+        }
+        match &mut e.value.kind {
+            NodeKind::Seq(items) => {
+                let kept: Vec<Node> = std::mem::take(items)
+                    .into_vec()
+                    .into_iter()
+                    .filter_map(|st| settle_statement(st, hosts))
+                    .collect();
+                *items = kept.into_boxed_slice();
+            }
+            NodeKind::Map(_) => {
+                let st =
+                    std::mem::replace(&mut e.value, Node::new(Span::default(), NodeKind::Null));
+                let span = st.span;
+                e.value = match settle_statement(st, hosts) {
+                    Some(st) => st,
+                    None => seq(span, Vec::new()),
+                };
+            }
+            _ => {}
+        }
+    }
+}
+
+fn settle_statement(mut st: Node, hosts: &HashMap<String, String>) -> Option<Node> {
+    let host = st
+        .get("Principal")
+        .and_then(|p| p.get("Federated"))
+        .and_then(|f| issuer_host(f, hosts));
+    let NodeKind::Map(entries) = &mut st.kind else {
+        return Some(st);
+    };
+    let Some(cond) = entries.iter_mut().rev().find(|e| e.key.text == "Condition") else {
+        return Some(st);
+    };
+    let NodeKind::Map(ops) = &mut cond.value.kind else {
+        return None;
+    };
+    for op in ops.iter_mut() {
+        if op.key.text.contains("${") {
+            return None;
+        }
+        let NodeKind::Map(keys) = &mut op.value.kind else {
+            return None;
+        };
+        for k in keys.iter_mut() {
+            if !k.key.text.contains("${") {
+                continue;
+            }
+            // `${anything}:claim` -> `<issuer>:claim`.
+            let claim = k
+                .key
+                .text
+                .rsplit_once('}')
+                .map(|(_, rest)| rest)
+                .filter(|rest| rest.starts_with(':') && rest.len() > 1);
+            match (&host, claim) {
+                (Some(host), Some(claim)) if k.key.text.starts_with("${") => {
+                    k.key.text = Text::from(format!("{host}{claim}"));
+                }
+                _ => return None,
+            }
+        }
+    }
+    Some(st)
+}
+
+/// The issuer host of a `Federated` principal: a provider of this file, or
+/// an ARN `...:oidc-provider/<host>`.
+fn issuer_host(federated: &Node, hosts: &HashMap<String, String>) -> Option<String> {
+    let text = match &federated.kind {
+        NodeKind::Seq(items) if items.len() == 1 => items.first()?.as_str()?,
+        _ => federated.as_str()?,
+    };
+    if let Some(id) = text.strip_prefix("${").and_then(|t| t.strip_suffix('}')) {
+        return hosts.get(id).cloned();
+    }
+    let (_, host) = text.split_once(":oidc-provider/")?;
+    (!host.is_empty() && !host.contains("${")).then(|| host.to_owned())
+}
+
+/// `repo:<owner>/<repo>:<filter, default *>` of aws-cdk-github-oidc, at the
+/// decisive literal: the loosest part written.
+fn github_subject(p: PropsView<'_>, text: &str, head: Span) -> (String, Span) {
+    let part = |e: Option<&Expr>| -> (String, Span) {
+        match e {
+            Some(Expr::Str(span, t)) => (t.clone(), *span),
+            Some(other) => (other.hole(text), other.span()),
+            None => ("*".into(), Span::default()),
+        }
+    };
+    let (owner, owner_span) = part(p.get("owner"));
+    let (repo, repo_span) = part(p.get("repo"));
+    let (filter, filter_span) = part(p.get("filter"));
+    let wild = |t: &str| t.contains(['*', '?']);
+    let span = if wild(&owner) && !owner_span.is_empty() {
+        owner_span
+    } else if wild(&repo) && !repo_span.is_empty() {
+        repo_span
+    } else if !filter_span.is_empty() {
+        filter_span
+    } else {
+        // No filter: `*`, the construct's default.
+        head
+    };
+    (format!("repo:{owner}/{repo}:{filter}"), span)
 }
 
 const GITHUB_PROVIDER_ARN: &str =

@@ -82,6 +82,71 @@ pub struct Parsed {
     /// Why part of the file may not have been read (syntax errors, nesting
     /// beyond the limit).
     pub warnings: Vec<String>,
+    /// Where constants of the file are used.
+    pub uses: Vec<Use>,
+}
+
+/// A constant of the program used somewhere: a finding on a literal of its
+/// value lists the use as a related location.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Use {
+    /// The constant's value, as written.
+    pub value: Span,
+    /// The name where it is used.
+    pub at: Span,
+    pub name: String,
+}
+
+/// Uses listed per constant at most.
+const MAX_USES_SHOWN: usize = 3;
+
+/// Adds to each finding on a literal of a constant the places that constant
+/// is used (and, for a constant used in another constant, that one's uses).
+pub fn relate_uses(files: &[crate::source::SourceFile], findings: &mut [crate::finding::Finding]) {
+    for finding in findings.iter_mut() {
+        let Some(file) = files.get(finding.location.file) else {
+            continue;
+        };
+        if file.uses.is_empty() {
+            continue;
+        }
+        let within =
+            |outer: Span, inner: Span| outer.start <= inner.start && inner.end <= outer.end;
+        let mut span = finding.location.span;
+        for _ in 0..MAX_RESOLVE {
+            // The innermost constant whose value holds the span.
+            let Some(inner) = file
+                .uses
+                .iter()
+                .filter(|u| within(u.value, span) && !within(u.at, span))
+                .min_by_key(|u| u.value.end - u.value.start)
+            else {
+                break;
+            };
+            let value = inner.value;
+            let mut next = None;
+            for u in file
+                .uses
+                .iter()
+                .filter(|u| u.value == value)
+                .take(MAX_USES_SHOWN)
+            {
+                next.get_or_insert(u.at);
+                let location = file.at(u.at);
+                if finding.related.iter().any(|r| r.location == location) {
+                    continue;
+                }
+                finding.related.push(crate::finding::Related {
+                    location,
+                    label: format!("{} is used here", u.name),
+                });
+            }
+            match next {
+                Some(at) if at != span => span = at,
+                _ => break,
+            }
+        }
+    }
 }
 
 /// Deepest expression nesting lowered; deeper parts become opaque.
@@ -135,6 +200,9 @@ pub(crate) struct CallExpr {
     pub args: Vec<Expr>,
     /// Python keyword arguments.
     pub kwargs: Vec<Prop>,
+    /// Where the construct is used, when it was reached through a name
+    /// (`new OpenIdConnectPrincipal(provider)`: `provider`).
+    pub via: Option<Span>,
 }
 
 impl CallExpr {

@@ -15,6 +15,7 @@ pub fn parse(text: &str, _limits: &Limits) -> Result<Parsed, ParseError> {
         bindings: HashMap::new(),
         budget: Budget::default(),
         resolving: 0,
+        uses: Vec::new(),
     };
     let mut calls = Vec::new();
     walk(root, |n| match n.kind() {
@@ -48,9 +49,13 @@ pub fn parse(text: &str, _limits: &Limits) -> Result<Parsed, ParseError> {
     let mut warnings = Vec::new();
     warnings.extend(super::syntax_warning(root, text));
     super::budget_warnings(&lower.budget, text, &mut warnings);
+    let mut uses = std::mem::take(&mut lower.uses);
+    uses.sort();
+    uses.dedup();
     Ok(Parsed {
         root: emitter.finish(Span::new(0, text.len())),
         warnings,
+        uses,
     })
 }
 
@@ -74,6 +79,7 @@ struct Lower<'t> {
     bindings: HashMap<String, Vec<TsNode<'t>>>,
     budget: Budget,
     resolving: usize,
+    uses: Vec<super::Use>,
 }
 
 impl<'t> Lower<'t> {
@@ -96,8 +102,21 @@ impl<'t> Lower<'t> {
             return None;
         }
         self.resolving += 1;
-        let out = self.expr(value, depth + 1);
+        let mut out = self.expr(value, depth + 1);
         self.resolving -= 1;
+        match &mut out {
+            Expr::Call(call) => {
+                call.via.get_or_insert(span_of(at));
+            }
+            Expr::Str(..) | Expr::Num(..) | Expr::Bool(..) | Expr::Obj(..) | Expr::Arr(..) => {
+                self.uses.push(super::Use {
+                    value: span_of(value),
+                    at: span_of(at),
+                    name: name.to_owned(),
+                });
+            }
+            _ => {}
+        }
         Some(out)
     }
 
@@ -158,10 +177,17 @@ impl<'t> Lower<'t> {
                             });
                         }
                         "dictionary_splat" => {
-                            if let Some(Expr::Obj(_, more)) =
-                                child.named_child(0).map(|c| self.expr(c, depth + 1))
-                            {
-                                props.extend(more);
+                            match child.named_child(0).map(|c| self.expr(c, depth + 1)) {
+                                Some(Expr::Obj(_, more)) => props.extend(more),
+                                // Unknown entries: a key that stands for
+                                // them, so that what is missing is not taken
+                                // as absent.
+                                Some(other) => props.push(Prop {
+                                    key: other.hole(self.text),
+                                    key_span: span_of(child),
+                                    value: other,
+                                }),
+                                None => {}
                             }
                         }
                         _ => {}
@@ -361,6 +387,7 @@ impl<'t> Lower<'t> {
             receiver,
             args,
             kwargs,
+            via: None,
         }))
     }
 }
