@@ -141,12 +141,23 @@ impl<'t> Emitter<'t> {
     /// The properties of a construct: the object argument at `index`, or the
     /// Python keyword arguments.
     fn props<'c>(&self, call: &'c CallExpr, index: usize) -> Option<PropsView<'c>> {
-        if !call.kwargs.is_empty() {
+        // Pulumi Python: `aws.iam.Role("ci", aws.iam.RoleArgs(...))` or
+        // `args=aws.iam.RoleArgs(...)`.
+        let args_object = |e: &'c Expr| match e {
+            Expr::Call(c) if c.name().ends_with("Args") => Some(PropsView(&c.kwargs)),
+            _ => None,
+        };
+        if let Some(p) = super::find_prop(&call.kwargs, "args").and_then(|a| args_object(&a.value))
+        {
+            return Some(p);
+        }
+        if call.kwargs.iter().any(|k| k.key != "opts") {
             return Some(PropsView(&call.kwargs));
         }
         match call.args.get(index) {
             Some(Expr::Obj(_, props)) => Some(PropsView(props)),
-            _ => None,
+            Some(other) => args_object(other),
+            None => None,
         }
     }
 

@@ -26,6 +26,28 @@ pub fn parse(text: &str, _limits: &Limits) -> Result<Parsed, ParseError> {
             ) && matches!(left.kind(), "identifier" | "attribute")
             {
                 let name = compact(lower.slice(left));
+                // A class attribute is read as `self.X` or `Class.X`.
+                if left.kind() == "identifier"
+                    && let Some(class) = n
+                        .parent()
+                        .and_then(|p| p.parent())
+                        .and_then(|p| p.parent())
+                        .filter(|c| c.kind() == "class_definition")
+                {
+                    if let Some(class_name) = class.child_by_field_name("name") {
+                        let class_name = lower.slice(class_name).to_owned();
+                        lower
+                            .bindings
+                            .entry(format!("{class_name}.{name}"))
+                            .or_default()
+                            .push(right);
+                    }
+                    lower
+                        .bindings
+                        .entry(format!("self.{name}"))
+                        .or_default()
+                        .push(right);
+                }
                 lower.bindings.entry(name).or_default().push(right);
             }
         }
@@ -223,7 +245,9 @@ impl<'t> Lower<'t> {
                     return self.opaque(n);
                 };
                 let name = self.slice(a).to_owned();
-                if self.slice(o) == "self"
+                // `self.x` assigned in a method, `self.X` / `Stack.X` of a
+                // class attribute, `module.X` never bound (one lookup).
+                if o.kind() == "identifier"
                     && let Some(e) = self.resolve(&compact(self.slice(n)), n, depth)
                 {
                     return e;

@@ -45,6 +45,24 @@ pub fn parse(text: &str, _limits: &Limits) -> Result<Parsed, ParseError> {
                 lower.bind(name, right);
             }
         }
+        "public_field_definition" => {
+            // A class field: `this.x`, and `Class.x` for static ones.
+            if let (Some(name), Some(value)) = (
+                n.child_by_field_name("name"),
+                n.child_by_field_name("value"),
+            ) {
+                let name = lower.slice(name).to_owned();
+                let class = n
+                    .parent()
+                    .and_then(|b| b.parent())
+                    .and_then(|c| c.child_by_field_name("name"));
+                if let Some(class) = class {
+                    let class = lower.slice(class).to_owned();
+                    lower.bind(format!("{class}.{name}"), value);
+                }
+                lower.bind(format!("this.{name}"), value);
+            }
+        }
         "new_expression" | "call_expression" => calls.push(n),
         _ => {}
     });
@@ -387,8 +405,9 @@ impl<'t> Lower<'t> {
             return self.opaque(n);
         };
         let name = self.slice(p).to_owned();
-        // `this.role` assigned in the constructor.
-        if o.kind() == "this"
+        // `this.role` assigned in the constructor, a class field, a static
+        // `Stack.DOMAIN`.
+        if matches!(o.kind(), "this" | "identifier")
             && let Some(e) = self.resolve(&compact(self.slice(n)), n, depth)
         {
             return e;
