@@ -98,3 +98,57 @@ fn hostile_programs_never_stop_the_scan() {
         "the other files are scanned"
     );
 }
+
+/// A finding on a literal of a constant points at the literal and lists
+/// where the constant is used, through constants of constants.
+#[test]
+fn constants_list_their_uses() {
+    let ts = "import * as iam from 'aws-cdk-lib/aws-iam';
+const SUBJECTS = ['repo:acme/*'];
+const TRUST = { StringLike: { 'token.actions.githubusercontent.com:sub': SUBJECTS } };
+new iam.Role(this, 'R', {
+  assumedBy: new iam.WebIdentityPrincipal('arn:aws:iam::210987654321:oidc-provider/token.actions.githubusercontent.com', TRUST),
+});
+";
+    let py = "from aws_cdk import aws_iam as iam
+SUBJECT = 'repo:acme/*'
+iam.Role(self, 'R', assumed_by=iam.WebIdentityPrincipal(
+    'arn:aws:iam::210987654321:oidc-provider/token.actions.githubusercontent.com',
+    {'StringLike': {'token.actions.githubusercontent.com:sub': SUBJECT}}))
+";
+    let report = scan_in_memory(
+        &[("app.ts", ts.as_bytes()), ("app.py", py.as_bytes())],
+        &ScanOptions::default(),
+    )
+    .expect("scan");
+    let find = |path: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.place.path == path && f.rule == "oidc-subject-any-repo")
+            .unwrap_or_else(|| panic!("{path}: {:?}", report.findings))
+    };
+    let ts = find("app.ts");
+    assert_eq!((ts.place.start.line, ts.place.start.column), (2, 19));
+    let uses: Vec<(String, u32, u32)> = ts
+        .related
+        .iter()
+        .filter(|r| r.label.ends_with("is used here"))
+        .map(|r| (r.label.clone(), r.place.start.line, r.place.start.column))
+        .collect();
+    assert_eq!(
+        uses,
+        [
+            ("SUBJECTS is used here".to_string(), 3, 74),
+            ("TRUST is used here".to_string(), 5, 122),
+        ]
+    );
+    let py = find("app.py");
+    assert_eq!((py.place.start.line, py.place.start.column), (2, 11));
+    assert!(
+        py.related.iter().any(|r| r.label == "SUBJECT is used here"
+            && (r.place.start.line, r.place.start.column) == (5, 64)),
+        "{:?}",
+        py.related
+    );
+}

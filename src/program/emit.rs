@@ -96,8 +96,21 @@ pub(crate) struct Emitter<'t> {
 }
 
 /// Names of construct ids: letters and digits, as CloudFormation logical ids.
+/// `deploy-role` and `${name}-role` read as `DeployRole` and `NameRole`.
 fn logical(id: &str) -> String {
-    let out: String = id.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let out: String = if id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        id.to_owned()
+    } else {
+        id.split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                let mut cs = w.chars();
+                cs.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + cs.as_str())
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
     if out.is_empty() {
         "Resource".into()
     } else {
