@@ -93,6 +93,9 @@ pub(crate) struct Emitter<'t> {
     /// What `statement.addActions(...)` and the like added to a
     /// `PolicyStatement`, by the statement's construct.
     statement_extra: HashMap<u32, Vec<(&'static str, Node)>>,
+    /// Objects with an unknown spread, by span: what they hold is not known
+    /// in full.
+    incomplete: Vec<(u32, u32)>,
 }
 
 /// Names of construct ids: letters and digits, as CloudFormation logical ids.
@@ -130,6 +133,7 @@ impl<'t> Emitter<'t> {
             documents: Vec::new(),
             ids: HashMap::new(),
             statement_extra: HashMap::new(),
+            incomplete: Vec::new(),
         }
     }
 
@@ -1378,13 +1382,21 @@ impl<'t> Emitter<'t> {
             Expr::Num(span, t) => node(*span, NodeKind::Number(Text::from(t.as_str()))),
             Expr::Bool(span, b) => node(*span, NodeKind::Bool(*b)),
             Expr::Null(span) => node(*span, NodeKind::Null),
-            Expr::Obj(span, props) => map(
-                *span,
-                props
-                    .iter()
-                    .map(|p| entry(&p.key, p.key_span, self.value_at(&p.value, depth + 1)))
-                    .collect(),
-            ),
+            Expr::Obj(span, props) => {
+                let mut entries = Vec::with_capacity(props.len());
+                for p in props {
+                    if p.key.starts_with(super::SPREAD) {
+                        self.incomplete.push((span.start, span.end));
+                        continue;
+                    }
+                    entries.push(entry(
+                        &p.key,
+                        p.key_span,
+                        self.value_at(&p.value, depth + 1),
+                    ));
+                }
+                map(*span, entries)
+            }
             Expr::Arr(span, items) => seq(
                 *span,
                 items.iter().map(|i| self.value_at(i, depth + 1)).collect(),
@@ -1449,13 +1461,14 @@ impl<'t> Emitter<'t> {
             });
         }
         let hosts = self.provider_hosts();
+        let incomplete = std::mem::take(&mut self.incomplete);
         for r in &mut self.resources {
             if r.ty != "AWS::IAM::Role" {
                 continue;
             }
             for e in &mut r.props {
                 if e.key.text == "AssumeRolePolicyDocument" {
-                    settle_trust(&mut e.value, &hosts);
+                    settle_trust(&mut e.value, &hosts, &incomplete);
                 }
             }
         }
@@ -1471,7 +1484,7 @@ impl<'t> Emitter<'t> {
                 None => None,
             };
             if let Some(mut t) = trust {
-                settle_trust(&mut t, &hosts);
+                settle_trust(&mut t, &hosts, &incomplete);
                 props.push(entry("AssumeRolePolicyDocument", Span::default(), t));
             }
             if !role.inline.is_empty() {
@@ -1554,7 +1567,7 @@ impl Emitter<'_> {
 /// is unknown may well pin the subject, and reading it as absent would report
 /// a role open to everyone. A key `${x}:sub` whose prefix is unknown takes the
 /// issuer of the statement's provider when that is known.
-fn settle_trust(doc: &mut Node, hosts: &HashMap<String, String>) {
+fn settle_trust(doc: &mut Node, hosts: &HashMap<String, String>, incomplete: &[(u32, u32)]) {
     let NodeKind::Map(entries) = &mut doc.kind else {
         return;
     };
@@ -1567,7 +1580,7 @@ fn settle_trust(doc: &mut Node, hosts: &HashMap<String, String>) {
                 let kept: Vec<Node> = std::mem::take(items)
                     .into_vec()
                     .into_iter()
-                    .filter_map(|st| settle_statement(st, hosts))
+                    .filter_map(|st| settle_statement(st, hosts, incomplete))
                     .collect();
                 *items = kept.into_boxed_slice();
             }
@@ -1575,7 +1588,7 @@ fn settle_trust(doc: &mut Node, hosts: &HashMap<String, String>) {
                 let st =
                     std::mem::replace(&mut e.value, Node::new(Span::default(), NodeKind::Null));
                 let span = st.span;
-                e.value = match settle_statement(st, hosts) {
+                e.value = match settle_statement(st, hosts, incomplete) {
                     Some(st) => st,
                     None => seq(span, Vec::new()),
                 };
@@ -1585,7 +1598,12 @@ fn settle_trust(doc: &mut Node, hosts: &HashMap<String, String>) {
     }
 }
 
-fn settle_statement(mut st: Node, hosts: &HashMap<String, String>) -> Option<Node> {
+fn settle_statement(
+    mut st: Node,
+    hosts: &HashMap<String, String>,
+    incomplete: &[(u32, u32)],
+) -> Option<Node> {
+    let unknown = |n: &Node| incomplete.contains(&(n.span.start, n.span.end));
     let host = st
         .get("Principal")
         .and_then(|p| p.get("Federated"))
@@ -1596,11 +1614,14 @@ fn settle_statement(mut st: Node, hosts: &HashMap<String, String>) -> Option<Nod
     let Some(cond) = entries.iter_mut().rev().find(|e| e.key.text == "Condition") else {
         return Some(st);
     };
+    if unknown(&cond.value) {
+        return None;
+    }
     let NodeKind::Map(ops) = &mut cond.value.kind else {
         return None;
     };
     for op in ops.iter_mut() {
-        if op.key.text.contains("${") {
+        if op.key.text.contains("${") || unknown(&op.value) {
             return None;
         }
         let NodeKind::Map(keys) = &mut op.value.kind else {

@@ -149,6 +149,10 @@ pub fn relate_uses(files: &[crate::source::SourceFile], findings: &mut [crate::f
     }
 }
 
+/// The key prefix of the entries an unknown spread (`...x`, `**x`) stands
+/// for: the object is known to be incomplete, the entries are not emitted.
+pub(crate) const SPREAD: &str = "...";
+
 /// Deepest expression nesting lowered; deeper parts become opaque.
 const MAX_DEPTH: usize = 48;
 /// Constants followed through one another at most this far.

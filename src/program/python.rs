@@ -205,7 +205,7 @@ impl<'t> Lower<'t> {
                                 // them, so that what is missing is not taken
                                 // as absent.
                                 Some(other) => props.push(Prop {
-                                    key: other.hole(self.text),
+                                    key: format!("{}{}", super::SPREAD, other.hole(self.text)),
                                     key_span: span_of(child),
                                     value: other,
                                 }),
