@@ -440,8 +440,17 @@ impl<'t> Emitter<'t> {
                 let mut statements = self.principal_statements(inner, depth + 1);
                 if let Some(extra) = extra {
                     let extra = self.value(extra);
+                    // Conditions not known in full make the merged ones so.
+                    let unknown = !matches!(extra.kind, NodeKind::Map(_))
+                        || self.is_incomplete(&extra)
+                        || extra
+                            .entries()
+                            .is_some_and(|ops| ops.iter().any(|op| self.is_incomplete(&op.value)));
                     for st in &mut statements {
                         merge_conditions(st, &extra);
+                        if unknown && let Some(c) = st.get("Condition") {
+                            self.incomplete.push((c.span.start, c.span.end));
+                        }
                     }
                 }
                 statements
@@ -1546,6 +1555,10 @@ impl<'t> Emitter<'t> {
 }
 
 impl Emitter<'_> {
+    fn is_incomplete(&self, n: &Node) -> bool {
+        self.incomplete.contains(&(n.span.start, n.span.end))
+    }
+
     /// The issuer host of each OIDC provider of this file, by logical id.
     fn provider_hosts(&self) -> HashMap<String, String> {
         self.resources
