@@ -16,6 +16,7 @@ pub fn parse(text: &str, _limits: &Limits) -> Result<Parsed, ParseError> {
         budget: Budget::default(),
         resolving: 0,
         uses: Vec::new(),
+        params: Vec::new(),
     };
     let mut calls = Vec::new();
     walk(root, |n| match n.kind() {
@@ -102,6 +103,9 @@ struct Lower<'t> {
     budget: Budget,
     resolving: usize,
     uses: Vec<super::Use>,
+    /// Names bound while a comprehension is read for each item of a known
+    /// list (`[f"repo:acme/{r}:*" for r in REPOS]`).
+    params: Vec<(String, Expr)>,
 }
 
 impl<'t> Lower<'t> {
@@ -171,9 +175,13 @@ impl<'t> Lower<'t> {
             "none" => Expr::Null(span),
             "identifier" => {
                 let name = self.slice(n);
+                if let Some((_, value)) = self.params.iter().rev().find(|(p, _)| p == name) {
+                    return value.clone();
+                }
                 self.resolve(name, n, depth)
                     .unwrap_or_else(|| self.opaque(n))
             }
+            "list_comprehension" => self.comprehension(n, depth),
             "dictionary" => {
                 let mut props = Vec::new();
                 let mut cursor = n.walk();
@@ -309,6 +317,38 @@ impl<'t> Lower<'t> {
             },
             _ => self.opaque(n),
         }
+    }
+
+    /// `[body for x in KNOWN]` (one `for`, no `if`): the body for each item.
+    fn comprehension(&mut self, n: TsNode<'t>, depth: usize) -> Expr {
+        let mut cursor = n.walk();
+        let clauses: Vec<TsNode<'t>> = n
+            .named_children(&mut cursor)
+            .filter(|c| c.kind() != "comment")
+            .collect();
+        let (Some(body), [clause]) = (n.child_by_field_name("body"), &clauses[1..]) else {
+            return self.opaque(n);
+        };
+        let (Some(left), Some(right)) = (
+            clause.child_by_field_name("left"),
+            clause.child_by_field_name("right"),
+        ) else {
+            return self.opaque(n);
+        };
+        if clause.kind() != "for_in_clause" || left.kind() != "identifier" {
+            return self.opaque(n);
+        }
+        let Expr::Arr(_, items) = self.expr(right, depth + 1) else {
+            return self.opaque(n);
+        };
+        let name = self.slice(left).to_owned();
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            self.params.push((name.clone(), item));
+            out.push(self.expr(body, depth + 1));
+            self.params.pop();
+        }
+        Expr::Arr(span_of(n), out)
     }
 
     /// A string literal, with f-string interpolations filled in when known.

@@ -23,6 +23,7 @@ pub fn parse(text: &str, _limits: &Limits) -> Result<Parsed, ParseError> {
         budget: Budget::default(),
         resolving: 0,
         uses: Vec::new(),
+        params: Vec::new(),
     };
     let mut calls = Vec::new();
     walk(root, |n| match n.kind() {
@@ -136,6 +137,9 @@ struct Lower<'t> {
     budget: Budget,
     resolving: usize,
     uses: Vec<super::Use>,
+    /// Parameters bound while a callback is read for each item of a known
+    /// array (`REPOS.map((r) => ...)`).
+    params: Vec<(String, Expr)>,
 }
 
 impl<'t> Lower<'t> {
@@ -204,6 +208,9 @@ impl<'t> Lower<'t> {
             "null" | "undefined" => Expr::Null(span),
             "identifier" => {
                 let name = self.slice(n);
+                if let Some((_, value)) = self.params.iter().rev().find(|(p, _)| p == name) {
+                    return value.clone();
+                }
                 self.resolve(name, n, depth)
                     .unwrap_or_else(|| self.opaque(n))
             }
@@ -441,6 +448,19 @@ impl<'t> Lower<'t> {
                 .map(|o| self.expr(o, depth + 1)),
             _ => None,
         };
+        // `KNOWN.map((x) => body)`: the body for each item.
+        if let (Some(Expr::Arr(_, items)), Some(a)) = (&receiver, args_node)
+            && path.last().is_some_and(|m| m == "map")
+            && let Some((param, body)) = a.named_child(0).and_then(|f| callback(f, self.text))
+        {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items.clone() {
+                self.params.push((param.clone(), item));
+                out.push(self.expr(body, depth + 1));
+                self.params.pop();
+            }
+            return Expr::Arr(span, out);
+        }
         let mut args = Vec::new();
         if let Some(a) = args_node {
             let mut cursor = a.walk();
@@ -472,6 +492,35 @@ fn dotted(text: &str) -> Vec<String> {
         .split('.')
         .map(|s| s.split(['<', '(', '!']).next().unwrap_or("").to_owned())
         .collect()
+}
+
+/// The one parameter and the returned expression of a callback
+/// (`(r) => ...`, `r => ...`, `function (r) { return ...; }`).
+fn callback<'t>(f: TsNode<'t>, text: &str) -> Option<(String, TsNode<'t>)> {
+    if !matches!(f.kind(), "arrow_function" | "function_expression") {
+        return None;
+    }
+    let param = match f.child_by_field_name("parameter") {
+        Some(p) => p,
+        None => {
+            let params = f.child_by_field_name("parameters")?;
+            if params.named_child_count() != 1 {
+                return None;
+            }
+            let p = params.named_child(0)?;
+            p.child_by_field_name("pattern").unwrap_or(p)
+        }
+    };
+    if param.kind() != "identifier" {
+        return None;
+    }
+    let body = f.child_by_field_name("body")?;
+    let body = if body.kind() == "statement_block" {
+        returned(body)?
+    } else {
+        body
+    };
+    Some((text.get(param.byte_range())?.to_owned(), body))
 }
 
 /// The expression of the first `return` of a function body.
