@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"
-targets="${TARGETS:-syntax embedded scan sarif_roundtrip fix}"
+targets="${TARGETS:-syntax embedded scan sarif_roundtrip fix program_typescript program_python}"
 for target in $targets; do
   corpus="fuzz/corpus/$target"
   mkdir -p "$corpus"

@@ -6,7 +6,8 @@
 Most files are ordinary source files (Python, Go, TypeScript, Markdown);
 `--config` of them are configuration files copied from the fixtures
 (policies, CloudFormation, Terraform, buildspecs, workflows, artifacts),
-spread over the tree under realistic names; `--large` are CloudFormation
+spread over the tree under realistic names (the CDK and Pulumi programs of
+the `cdk-*` fixtures among them); `--large` are CloudFormation
 templates of 5 MB and more; `--modules` are Terraform modules that exercise
 evaluation (variables, tfvars, locals, a local module call, a template
 reached through templatefile). The same arguments always write the same
@@ -24,6 +25,11 @@ SOURCE_TEMPLATES = {
     "go": "package svc{n}\n\nimport \"fmt\"\n\n// Run{n} prints a greeting.\nfunc Run{n}(name string) string {{\n\treturn fmt.Sprintf(\"hello %s %d\", name, {n})\n}}\n",
     "ts": "export function compute{n}(items: number[]): number {{\n  return items.reduce((a, b) => a + b * {n}, 0);\n}}\n",
     "md": "# Component {n}\n\nThis component does thing number {n}. See the runbook for details.\n",
+    # Ordinary JavaScript and TSX, and Python that talks to AWS without CDK:
+    # the program front-ends' prefilter must keep them cheap.
+    "js": "const path = require('path');\n\nmodule.exports.route{n} = (req, res) => {{\n  res.send(path.join('/api', String({n})));\n}};\n",
+    "tsx": "import React from 'react';\n\nexport const Card{n} = ({{ title }}: {{ title: string }}) => <div className=\"card\">{{title}} {n}</div>;\n",
+    "boto.py": "import boto3\n\n\ndef upload_{n}(bucket: str, key: str) -> None:\n    boto3.client('s3').put_object(Bucket=bucket, Key=key, Body=b'{n}')\n",
 }
 
 

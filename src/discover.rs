@@ -255,7 +255,8 @@ const BINARY_PROBE: usize = 8 * 1024;
 pub fn may_parse(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
         [
-            "json", "yml", "yaml", "template", "tf", "tfvars", "tpl", "tftpl",
+            "json", "yml", "yaml", "template", "tf", "tfvars", "tpl", "tftpl", "ts", "tsx", "mts",
+            "cts", "js", "jsx", "mjs", "cjs", "py",
         ]
         .iter()
         .any(|known| e.eq_ignore_ascii_case(known))
@@ -318,6 +319,21 @@ pub fn classify(display: &str, prefix: &str) -> (FileKind, Option<Syntax>) {
     }
     if json && name.ends_with(".template.json") && in_dir("cdk.out") {
         return (FileKind::CloudFormation, Some(Syntax::Json));
+    }
+    if let Some(lang) = crate::program::lang_of(name) {
+        // CDK and Pulumi programs; `cdk.out` is read as CloudFormation and
+        // dependencies are not the repository's code.
+        if !in_dir("node_modules")
+            && !in_dir("cdk.out")
+            && crate::program::imports_infrastructure(prefix)
+        {
+            let syntax = match lang {
+                crate::program::Lang::TypeScript => Syntax::TypeScript,
+                crate::program::Lang::Python => Syntax::Python,
+            };
+            return (FileKind::CloudFormation, Some(syntax));
+        }
+        return (FileKind::Text, None);
     }
     let syntax = match ext {
         "json" => Syntax::Json,
@@ -495,7 +511,39 @@ pub fn parse_bytes(
     });
     let (kind, syntax) = classify(&candidate.display, prefix);
     let lines = syntax::LineIndex::new(&text);
+    let mut notices = Vec::new();
+    let mut uses = Vec::new();
     let (doc, parse_error) = match (syntax, invalid_at) {
+        // Programs: tree-sitter reads what it can; problems are notices.
+        (Some(syntax @ (Syntax::TypeScript | Syntax::Python)), invalid_at) => {
+            let lang = match syntax {
+                Syntax::Python => crate::program::Lang::Python,
+                _ => crate::program::Lang::TypeScript,
+            };
+            if let Some(at) = invalid_at {
+                let (line, column) = crate::program::line_col(&text, at);
+                notices.push(format!(
+                    "not valid UTF-8 at line {line}, column {column}: read with the invalid bytes replaced"
+                ));
+            }
+            match crate::program::parse(lang, &text, limits) {
+                Ok(parsed) => {
+                    notices.extend(parsed.warnings);
+                    uses = parsed.uses;
+                    (
+                        Some(syntax::Document {
+                            syntax,
+                            roots: vec![parsed.root],
+                        }),
+                        None,
+                    )
+                }
+                Err(e) => {
+                    notices.push(format!("not read: {}", e.message));
+                    (None, None)
+                }
+            }
+        }
         (Some(_), Some(at)) => (
             None,
             Some(syntax::ParseError {
@@ -533,6 +581,8 @@ pub fn parse_bytes(
         lines,
         doc,
         parse_error,
+        notices,
+        uses,
         models,
         suppressions,
         scope: None,
@@ -579,7 +629,9 @@ mod tests {
                 }
             }
         }
-        assert!(!may_parse(Path::new("main.py")));
+        assert!(!may_parse(Path::new("main.go")));
+        // Programs are sized: a CDK or Pulumi program may be parsed.
+        assert!(may_parse(Path::new("main.py")));
     }
 
     #[test]

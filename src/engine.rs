@@ -149,6 +149,7 @@ pub fn scan_with_overlay(
         match result {
             Ok(mut file) => {
                 file.id = files.len();
+                notices.extend(file_notices(&mut file));
                 // Per-file findings only point into their own file.
                 early.extend(findings.into_iter().map(|f| f.in_file(file.id)));
                 files.push(file);
@@ -262,6 +263,7 @@ fn analyze(
         &mut raw,
     );
     route_into_dropped_trees(&files, &mut raw, &options.config);
+    crate::program::relate_uses(&files, &mut raw);
 
     let finished = finish(&files, raw, &selection, options.ignore_comments);
     Report {
@@ -321,21 +323,34 @@ pub fn scan_in_memory(
     let enabled = |id: &str, file: &SourceFile| selection.enabled_in(id, file);
     let mut files = Vec::new();
     let mut per_file = Vec::new();
+    let mut notices = Vec::new();
     for c in &candidates {
         let Some((_, bytes)) = inputs.iter().find(|(p, _)| *p == c.display) else {
             continue;
         };
         let mut file = discover::parse_bytes(c, files.len(), bytes.to_vec(), &limits);
+        notices.extend(file_notices(&mut file));
         if !evaluated_later(&file) {
             per_file.extend(check_file(&mut file, &active, &options.config, &enabled));
         }
         files.push(file);
     }
-    let notices = crate::eval::prepare(&mut files);
+    notices.extend(crate::eval::prepare(&mut files));
     for file in files.iter_mut().filter(|f| evaluated_later(f)) {
         per_file.extend(check_file(file, &active, &options.config, &enabled));
     }
     Ok(analyze(files, per_file, notices, options, None))
+}
+
+/// The notices a file gathered while it was read (CDK and Pulumi programs).
+fn file_notices(file: &mut SourceFile) -> Vec<crate::report::Notice> {
+    std::mem::take(&mut file.notices)
+        .into_iter()
+        .map(|reason| crate::report::Notice {
+            path: file.display.clone(),
+            reason,
+        })
+        .collect()
 }
 
 /// JSON or YAML by extension: a file a workspace rule may read even when

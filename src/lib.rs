@@ -16,6 +16,7 @@ pub mod finding;
 pub mod fix;
 pub mod hook;
 pub mod model;
+pub mod program;
 pub mod repo;
 pub mod report;
 pub mod rules;

@@ -66,6 +66,11 @@ pub struct SourceFile {
     pub lines: LineIndex,
     pub doc: Option<Document>,
     pub parse_error: Option<ParseError>,
+    /// Why part of the file was not read, for the report's notices (a CDK or
+    /// Pulumi program with a syntax error, invalid UTF-8, ...).
+    pub notices: Vec<String>,
+    /// Where the constants of a CDK or Pulumi program are used.
+    pub uses: Vec<crate::program::Use>,
     /// Typed models, extracted on first use.
     pub models: crate::model::Models,
     /// Its inline suppression comments, read while the tree was there.

@@ -36,6 +36,9 @@ pub fn comments(text: &str, syntax: Option<Syntax>, roots: &[Node]) -> Vec<Suppr
     let hcl = match syntax {
         Some(Syntax::Yaml) => false,
         Some(Syntax::Hcl) => true,
+        // `// shiplint: ignore[...]` in TypeScript, `#` in Python.
+        Some(Syntax::TypeScript) => true,
+        Some(Syntax::Python) => false,
         _ => return Vec::new(),
     };
     let mut found = Vec::new();

@@ -407,6 +407,7 @@ pub fn insert_first(file: &SourceFile, map: &Node, key: &str, value: &New<'_>) -
                 ))
             }
         }
+        Syntax::TypeScript | Syntax::Python => None,
     }
 }
 

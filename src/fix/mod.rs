@@ -33,7 +33,12 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// touches a secret (no fix ever carries or moves a secret).
 pub fn locate(file: &SourceFile, fix: Option<&Fix>, secrets: &[Location]) -> Option<ReportedFix> {
     let fix = fix?;
-    if fix.edits.is_empty() || !valid(&file.text, fix.edits.iter().map(|e| e.span)) {
+    // CDK and Pulumi programs are code: their values are read, never edited.
+    let program = matches!(
+        file.syntax,
+        Some(crate::syntax::Syntax::TypeScript | crate::syntax::Syntax::Python)
+    );
+    if program || fix.edits.is_empty() || !valid(&file.text, fix.edits.iter().map(|e| e.span)) {
         return None;
     }
     let touches_secret = fix.edits.iter().any(|e| {

@@ -234,6 +234,11 @@ fn spec_source(file: &SourceFile, node: &Node) -> SpecSource {
                 None => SpecSource::Unknown,
             }
         }
+        // A buildspec written as an object (CDK `BuildSpec.fromObject`).
+        NodeKind::Map(_) => match Buildspec::from_node(&file.text, node, node.span) {
+            Some(spec) => SpecSource::Inline(Box::new(spec)),
+            None => SpecSource::Unknown,
+        },
         NodeKind::Str(text) => {
             let one_line = !text.trim().contains('\n');
             match parse_embedded(&file.text, node, Syntax::Yaml, &Limits::default()) {

@@ -223,7 +223,8 @@ impl Cx<'_> {
                         });
                     }
                 }
-                "AWS::IAM::OIDCProvider" => {
+                // CDK's `iam.OpenIdConnectProvider` synthesises the custom type.
+                "AWS::IAM::OIDCProvider" | "Custom::AWSCDKOpenIdConnectProvider" => {
                     if let Some(url) = props.get("Url").and_then(value) {
                         model.providers.push(OidcProvider {
                             name: id.to_string(),

@@ -56,6 +56,12 @@ pub enum Syntax {
     Json,
     Yaml,
     Hcl,
+    /// A CDK or Pulumi program in TypeScript or JavaScript, read into a
+    /// CloudFormation-shaped tree (see [`crate::program`]).
+    #[serde(rename = "typescript")]
+    TypeScript,
+    /// A CDK or Pulumi program in Python.
+    Python,
 }
 
 /// Limits that keep hostile input from exhausting memory or the stack.
@@ -103,6 +109,12 @@ pub fn parse(syntax: Syntax, text: &str, limits: &Limits) -> Result<Document, Pa
         Syntax::Json => vec![json::parse(text, limits)?],
         Syntax::Yaml => yaml::parse(text, limits)?,
         Syntax::Hcl => vec![hcl::parse(text, limits)?],
+        Syntax::TypeScript => {
+            vec![crate::program::parse(crate::program::Lang::TypeScript, text, limits)?.root]
+        }
+        Syntax::Python => {
+            vec![crate::program::parse(crate::program::Lang::Python, text, limits)?.root]
+        }
     };
     Ok(Document { syntax, roots })
 }
