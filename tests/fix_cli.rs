@@ -72,6 +72,17 @@ fn diff_prints_the_fixes_writes_nothing_and_exits_1() {
     assert!(stderr.contains("would fix 1 finding in 1 file"), "{stderr}");
     assert_eq!(snapshot(dir.path()), before, "--diff wrote into the tree");
 
+    // An absolute path gets the single `a/` / `b/` prefix git writes.
+    let absolute = dir.path().display().to_string();
+    let elsewhere = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (_, stdout, _) = run_in(elsewhere, &["check", "--diff", &absolute]);
+    let shown = format!("{}/imageDetail.json", absolute.trim_start_matches('/'));
+    assert!(stdout.contains(&format!("--- a/{shown}\n")), "{stdout}");
+    assert!(
+        !stdout.contains("a//") && !stdout.contains("b//"),
+        "{stdout}"
+    );
+
     let (code, stdout, _) = run_in(dir.path(), &["check", "--diff", "--unsafe-fixes", "."]);
     assert_eq!(code, 1);
     assert!(

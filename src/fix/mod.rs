@@ -514,10 +514,12 @@ pub fn diff(outcome: &Outcome) -> String {
     let mut out = String::new();
     for c in &outcome.changed {
         let diff = similar::TextDiff::from_lines(&c.shown_before, &c.shown_after);
+        // `a/` and `b/` prefixes as git writes them, also for absolute paths.
+        let path = c.display.trim_start_matches('/');
         let text = diff
             .unified_diff()
             .context_radius(3)
-            .header(&format!("a/{}", c.display), &format!("b/{}", c.display))
+            .header(&format!("a/{path}"), &format!("b/{path}"))
             .to_string();
         out.push_str(&text);
         if !text.is_empty() && !text.ends_with('\n') {
