@@ -24,6 +24,20 @@ fn evaluated(finding: Finding, value: &crate::model::value::Val, f: &Federated<'
     crate::model::value::explain(finding, value, f.file)
 }
 
+/// A statement whose federated principal has alternatives (`!If` between two
+/// provider ARNs) misses a claim once, not once per alternative: the first
+/// alternative of the same issuer family carries the finding.
+#[derive(Default)]
+struct OncePerStatement(std::collections::HashSet<(usize, u32, u32, IssuerKind)>);
+
+impl OncePerStatement {
+    fn first(&mut self, f: &Federated<'_>) -> bool {
+        let kind = f.effective_issuer().map_or(IssuerKind::Other, |i| i.kind);
+        let span = f.statement.span;
+        self.0.insert((f.file.id, span.start, span.end, kind))
+    }
+}
+
 /// "role X" / "this role", for messages.
 fn who(f: &Federated<'_>) -> String {
     f.policy
@@ -37,6 +51,7 @@ pub const SUBJECT_MISSING: &str = "oidc-subject-missing";
 
 impl Rule for SubjectMissing {
     fn check_workspace(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let mut once = OncePerStatement::default();
         for f in federated(cx.files) {
             let Some(issuer) = f.effective_issuer() else {
                 continue;
@@ -86,6 +101,9 @@ impl Rule for SubjectMissing {
                 ),
                 _ => format!("add a condition that pins \"{key}\" to your own project and ref"),
             };
+            if !once.first(&f) {
+                continue;
+            }
             out.push(with_context(
                 Finding::new(SUBJECT_MISSING, f.principal_location(), message).help(help),
                 &f,
@@ -401,6 +419,7 @@ pub const AUDIENCE_MISSING: &str = "oidc-audience-missing";
 
 impl Rule for AudienceMissing {
     fn check_workspace(&self, cx: &Context<'_>, out: &mut Vec<Finding>) {
+        let mut once = OncePerStatement::default();
         for f in federated(cx.files) {
             let Some(issuer) = f.effective_issuer() else {
                 continue;
@@ -413,6 +432,7 @@ impl Rule for AudienceMissing {
             let expected = issuer.expected_audience().unwrap_or("your audience");
             let key = f.claim_key("aud").unwrap_or_default();
             match f.claim_state("aud") {
+                ClaimState::Missing if !once.first(&f) => {}
                 ClaimState::Missing => out.push(with_context(
                     Finding::new(
                         AUDIENCE_MISSING,
