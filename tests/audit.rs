@@ -3,6 +3,8 @@
 //! scanned by shiplint, and a workflow checked against a trust in another
 //! scanned path.
 
+mod ship_util;
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
@@ -365,16 +367,6 @@ fn check_reports_carry_the_trust_map() {
 #[test]
 #[ignore = "needs chromium; .ci/run runs it"]
 fn chromium_renders_the_trust_map_picture() {
-    const HEADLESS: &[&str] = &[
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ];
     let tmp = trust_map_results();
     let (code, _, err) = shiplint(
         tmp.path(),
@@ -396,22 +388,8 @@ fn chromium_renders_the_trust_map_picture() {
     for external in ["src=", "href=", "url(", "@import", "<script"] {
         assert!(!html.contains(external), "{external} in the page");
     }
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
-    let profile = tmp.path().join("profile");
-    let url = format!("file://{}", page.display());
-    let result = std::process::Command::new(&chromium)
-        .args(HEADLESS)
-        .arg("--virtual-time-budget=2000")
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(["--dump-dom", &url])
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {chromium}: {e}"));
-    assert!(
-        result.status.success(),
-        "{chromium} failed: {}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    let dom = String::from_utf8_lossy(&result.stdout);
+    let chromium = ship_util::Chromium::new(tmp.path().join("profile"));
+    let dom = chromium.dump_dom(&page);
     assert!(dom.contains("<title>shiplint trust map</title>"), "{dom}");
     assert!(dom.contains("id=\"trust-map-graph\""), "{dom}");
     for node in [
@@ -424,22 +402,7 @@ fn chromium_renders_the_trust_map_picture() {
     }
 
     let png = tmp.path().join("trust-map.png");
-    let shot = std::process::Command::new(&chromium)
-        .args(HEADLESS)
-        .args(["--hide-scrollbars", "--window-size=1100,800"])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--screenshot={}", png.display()))
-        .arg(&url)
-        .output()
-        .expect("chromium runs");
-    assert!(shot.status.success());
-    let bytes = std::fs::read(&png).expect("screenshot written");
-    assert!(bytes.starts_with(b"\x89PNG"));
-    assert!(
-        bytes.len() > 10_000,
-        "screenshot of {} bytes looks blank",
-        bytes.len()
-    );
+    chromium.screenshot(&page, &png, "1100,800");
     if let Some(keep) = std::env::var_os("SHIPLINT_KEEP_SCREENSHOT") {
         let _ = std::fs::copy(&png, keep);
     }

@@ -7,17 +7,6 @@ use std::path::Path;
 
 const SECRET: &str = "h2Rk9PzXq/7mVbTc4Lw+YnE8sFu3JaD6gK1oBqR0";
 
-/// Headless Chromium, offline and with nothing left behind but its profile.
-const HEADLESS: &[&str] = &[
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-];
 #[test]
 fn markdown_report_of_a_scan_has_totals_tables_and_snippets() {
     let (code, md, stderr) = run(
@@ -203,22 +192,8 @@ fn chromium_renders_the_html_report_with_its_totals() {
             "audit.html",
         ],
     );
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
-    let profile = tmp.path().join("profile");
-    let url = format!("file://{}", out.display());
-    let result = std::process::Command::new(&chromium)
-        .args(HEADLESS)
-        .arg("--virtual-time-budget=2000")
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(["--dump-dom", &url])
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {chromium}: {e}"));
-    let dom = String::from_utf8_lossy(&result.stdout);
-    assert!(
-        result.status.success(),
-        "{chromium} failed: {}",
-        String::from_utf8_lossy(&result.stderr)
-    );
+    let chromium = Chromium::new(tmp.path().join("profile"));
+    let dom = chromium.dump_dom(&out);
     assert!(
         dom.contains("<title>shiplint audit report</title>"),
         "{dom}"
@@ -231,22 +206,7 @@ fn chromium_renders_the_html_report_with_its_totals() {
 
     // And a screenshot shows something other than a blank page.
     let png = tmp.path().join("audit.png");
-    let shot = std::process::Command::new(&chromium)
-        .args(HEADLESS)
-        .args(["--hide-scrollbars", "--window-size=1200,900"])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--screenshot={}", png.display()))
-        .arg(&url)
-        .output()
-        .expect("chromium runs");
-    assert!(shot.status.success());
-    let bytes = std::fs::read(&png).expect("screenshot written");
-    assert!(bytes.starts_with(b"\x89PNG"));
-    assert!(
-        bytes.len() > 10_000,
-        "screenshot of {} bytes looks blank",
-        bytes.len()
-    );
+    chromium.screenshot(&out, &png, "1200,900");
 }
 
 #[test]

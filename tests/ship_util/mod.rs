@@ -103,3 +103,75 @@ pub fn insert_before(path: &Path, line: usize, text: &str) {
     lines.insert(line - 1, text);
     std::fs::write(path, lines.concat()).expect("write");
 }
+
+/// Headless Chromium (`$CHROMIUM`, else `chromium`), offline, with its
+/// profile in a directory of the test.
+pub struct Chromium {
+    bin: String,
+    profile: PathBuf,
+}
+
+impl Chromium {
+    /// Headless, offline and with nothing left behind but its profile.
+    const HEADLESS: &[&str] = &[
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ];
+
+    pub fn new(profile: PathBuf) -> Chromium {
+        let bin = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
+        Chromium { bin, profile }
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.bin);
+        command
+            .args(Self::HEADLESS)
+            .arg(format!("--user-data-dir={}", self.profile.display()));
+        command
+    }
+
+    /// The DOM of `page` once its scripts (if any) have run.
+    pub fn dump_dom(&self, page: &Path) -> String {
+        let result = self
+            .command()
+            .arg("--virtual-time-budget=2000")
+            .args(["--dump-dom", &format!("file://{}", page.display())])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.bin));
+        assert!(
+            result.status.success(),
+            "{} failed: {}",
+            self.bin,
+            String::from_utf8_lossy(&result.stderr)
+        );
+        String::from_utf8_lossy(&result.stdout).into_owned()
+    }
+
+    /// A screenshot of `page` at `size` ("1200,900") into `png`, checked to
+    /// be a PNG that is not blank; its bytes.
+    pub fn screenshot(&self, page: &Path, png: &Path, size: &str) -> Vec<u8> {
+        let shot = self
+            .command()
+            .args(["--hide-scrollbars", &format!("--window-size={size}")])
+            .arg(format!("--screenshot={}", png.display()))
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .expect("chromium runs");
+        assert!(shot.status.success());
+        let bytes = std::fs::read(png).expect("screenshot written");
+        assert!(bytes.starts_with(b"\x89PNG"));
+        assert!(
+            bytes.len() > 10_000,
+            "screenshot of {} bytes looks blank",
+            bytes.len()
+        );
+        bytes
+    }
+}
