@@ -369,28 +369,6 @@ fn sarif_and_github_paths_are_relative_to_the_repository_root() {
 
 // Item 12: the smaller ones.
 
-/// Runs git, returning (success, stdout + stderr) instead of panicking.
-fn try_git(dir: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=ship", "-c", "user.email=ship@example.com"])
-        .args(["-c", "commit.gpgsign=false"])
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .env_remove("SHIPLINT")
-        .output()
-        .expect("git runs");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
-
 #[test]
 fn explain_ignores_case_and_hides_test_markers() {
     let dir = tempfile::tempdir().expect("tempdir");

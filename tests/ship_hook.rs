@@ -3,30 +3,6 @@
 
 mod ship_util;
 use ship_util::*;
-use std::path::Path;
-use std::process::Command;
-
-/// Runs git, returning (success, stdout + stderr) instead of panicking.
-fn try_git(dir: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=ship", "-c", "user.email=ship@example.com"])
-        .args(["-c", "commit.gpgsign=false"])
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .env_remove("SHIPLINT")
-        .output()
-        .expect("git runs");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
 
 const BAD_IMAGES: &str =
     "{\"name\": \"web\", \"imageUri\": \"111111111111.dkr.ecr.eu-west-1.amazonaws.com/web:1\"}\n";
