@@ -118,21 +118,25 @@ pub fn key(key: &Key) -> Option<Val> {
     }
 }
 
-/// Whether a Terraform block is switched off by its own arguments: `count`
-/// evaluates to 0 for certain (`count = var.attach ? 1 : 0` with `attach`
-/// false by default and in tfvars), or `for_each` to an empty collection.
+/// Whether a Terraform block is switched off by its `count`: it evaluates to
+/// 0 for certain (`count = var.attach ? 1 : 0` with `attach` false by
+/// default and in tfvars). An empty `for_each` is seen by [`with_each`].
 pub fn disabled(block: &Node) -> bool {
     tf_scope().is_some_and(|s| s.disabled(block))
 }
 
 /// Runs `f` (the extraction of one block) with `each.key` / `each.value`
-/// standing for the items of the block's `for_each`, when it has one.
-pub fn with_each<R>(block: &Node, f: impl FnOnce() -> R) -> R {
+/// standing for the items of the block's `for_each`, when it has one; `None`
+/// without running it when that `for_each` is empty (no instance exists).
+pub fn with_each<R>(block: &Node, f: impl FnOnce() -> R) -> Option<R> {
     let Some(scope) = tf_scope().and_then(|s| s.with_each(block)) else {
-        return f();
+        return Some(f());
     };
+    if scope.no_instances() {
+        return None;
+    }
     let _restore = enter(Some(Scope::Tf(scope)));
-    f()
+    Some(f())
 }
 
 /// The Terraform scope of the file being read, if any.

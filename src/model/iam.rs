@@ -241,11 +241,12 @@ impl Cx<'_> {
     fn terraform(&self, root: &Node, model: &mut IamModel) {
         let lookups = managed_policy_lookups(root);
         for entry in root.entries().unwrap_or(&[]) {
-            // A block its `count` or `for_each` switches off does not exist.
+            // A block its `count` switches off does not exist.
             if crate::eval::disabled(&entry.value) {
                 continue;
             }
-            // `each.key` / `each.value` stand for the items of `for_each`.
+            // `each.key` / `each.value` stand for the items of `for_each`
+            // (none when it is empty: the block is not read).
             crate::eval::with_each(&entry.value, || {
                 self.terraform_block(root, entry, &lookups, model);
             });

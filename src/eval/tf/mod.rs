@@ -202,10 +202,7 @@ impl Scope {
             return None;
         }
         let ev = self.evaluator();
-        let frame = Frame {
-            module: self.module,
-            file: self.reading,
-        };
+        let frame = self.frame();
         // A structure (a list of objects in `jsonencode([...])`) has no
         // scalar value: the node is read as written, as without evaluation.
         let value = ev.node(node, frame, 0);
@@ -256,25 +253,18 @@ impl Scope {
 
     /// See [`crate::eval::disabled`].
     pub fn disabled(&self, block: &Node) -> bool {
-        let ev = self.evaluator();
-        let frame = Frame {
-            module: self.module,
-            file: self.reading,
+        let Some(count) = block.get("count") else {
+            return false;
         };
-        if let Some(count) = block.get("count") {
-            return match ev.node(count, frame, 0) {
-                Tv::Alts(v) => !v.is_empty() && v.iter().all(|v| v.text.trim() == "0"),
-                _ => false,
-            };
+        match self.evaluator().node(count, self.frame(), 0) {
+            Tv::Alts(v) => !v.is_empty() && v.iter().all(|v| v.text.trim() == "0"),
+            _ => false,
         }
-        if let Some(for_each) = block.get("for_each") {
-            return match ev.node(for_each, frame, 0) {
-                Tv::List(items) => items.is_empty(),
-                Tv::Obj(entries) => entries.is_empty(),
-                Tv::Alts(_) => false,
-            };
-        }
-        false
+    }
+
+    /// Inside a block whose `for_each` is empty: no instance of it exists.
+    pub fn no_instances(&self) -> bool {
+        self.each.as_ref().is_some_and(|e| e.keys.is_empty())
     }
 
     /// This scope inside a block with `for_each` (a resource, a module
@@ -282,10 +272,7 @@ impl Scope {
     pub fn with_each(&self, block: &Node) -> Option<Scope> {
         let for_each = block.get("for_each")?;
         let ev = self.evaluator();
-        let frame = Frame {
-            module: self.module,
-            file: self.reading,
-        };
+        let frame = self.frame();
         let mut each = Each::default();
         match ev.node(for_each, frame, 0) {
             Tv::Obj(entries) => {
@@ -305,6 +292,14 @@ impl Scope {
             each: Some(Arc::new(each)),
             ..self.clone()
         })
+    }
+
+    /// The module and file being read.
+    fn frame(&self) -> Frame {
+        Frame {
+            module: self.module,
+            file: self.reading,
+        }
     }
 
     fn evaluator(&self) -> Ev<'_> {
